@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import type { ApiMethod } from '../../preload/api';
+
+const id = z.number().int().positive();
+const empty = z.object({}).strict();
+
+/** Request validation for every call; the handler only ever sees a request that passed these. */
+export const REQUEST_SCHEMAS = {
+  libraryInfo: empty,
+  listSessions: empty,
+  getSession: z.object({ sessionId: id }).strict(),
+  deleteSession: z.object({ sessionId: id }).strict(),
+  importSession: z.object({ path: z.string().min(1).max(4096) }).strict(),
+  listJobs: z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
+  getJob: z.object({ jobId: id }).strict(),
+  cancelJob: z.object({ jobId: id }).strict(),
+  retryJob: z.object({ jobId: id }).strict(),
+  mediaUrl: z.object({ sessionId: id, cameraId: id }).strict(),
+  thumbnail: z.object({ sessionId: id, cameraId: id }).strict(),
+  keypoints: z
+    .object({ sessionId: id, cameraId: id, start: z.number().int().min(0), count: z.number().int().min(1).max(10_000) })
+    .strict(),
+} satisfies Record<ApiMethod, z.ZodType>;

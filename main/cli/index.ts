@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import type { ImportResult, JobInfo } from '../../preload/api';
+import { createContext, type AppContext } from '../api/context';
+import { APP_VERSION } from '../api/handlers';
+import { planSession } from '../capture/plan';
+import { listJobs } from '../store/jobs';
+import { defaultDataDir } from '../store/library';
+import { findSessionBySource, getSession, listSessions } from '../store/sessions';
+import { followJob, Output } from './output';
+import { defaultDemoFolder } from './paths';
+import { startServer } from '../server/server';
+
+interface GlobalOpts {
+  dataDir: string;
+  json: boolean;
+}
+
+const program = new Command()
+  .name('studio')
+  .description('Motion Studio: import, review and annotate multi-camera human motion captures')
+  .version(APP_VERSION)
+  .option('--data-dir <dir>', 'library folder (default ~/.motion-studio)', defaultDataDir())
+  .option('--json', 'print one JSON object as the last line of stdout', false);
+
+const globals = (): GlobalOpts => program.opts<GlobalOpts>();
+
+/** Opens the library, runs `fn`, closes, and exits with its code; errors become a clear message. */
+async function withContext(fn: (ctx: AppContext, out: Output) => Promise<number>): Promise<never> {
+  const out = new Output(globals().json);
+  let code = 1;
+  let ctx: AppContext | null = null;
+  try {
+    ctx = await createContext({ dataDir: resolve(globals().dataDir), transport: 'web', mediaUrl: (id) => `/media/${id}` });
+    code = await fn(ctx, out);
+  } catch (err) {
+    out.error((err as Error).message);
+  } finally {
+    await ctx?.close().catch(() => undefined);
+  }
+  process.exit(code);
+}
+
+function finishJob(job: JobInfo, out: Output): number {
+  if (job.state === 'succeeded') return 0;
+  out.error(job.error ?? `job #${job.id} ended ${job.state}`);
+  return 1;
+}
+
+function printImport(out: Output, r: ImportResult): void {
+  out.info(
+    `session #${r.sessionId}: ${r.cameras} cameras, video frames [${r.videoFrames.join(', ')}], ` +
+      `keypoint frames [${r.keypointFrames.join(', ')}]`,
+  );
+  out.result(r);
+}
+
+program
+  .command('serve')
+  .description('serve the studio UI and API on 127.0.0.1 (web mode)')
+  .option('--port <n>', 'port (0 = random)', '0')
+  .action(async (o: { port: string }) => {
+    const out = new Output(globals().json);
+    const server = await startServer({ dataDir: resolve(globals().dataDir), port: Number(o.port) });
+    out.info(`Motion Studio serving ${server.ctx.dataDir}\nOpen ${server.url}`);
+    out.result({ url: server.url, port: server.port, token: server.token, dataDir: server.ctx.dataDir });
+    const stop = () => void server.close().finally(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program
+  .command('import <dir>')
+  .description('import a capture session folder (Pose2Sim layout or session.json)')
+  .action((dir: string) =>
+    withContext(async (ctx, out) => {
+      const job = await ctx.runner.submit('import', { path: resolve(dir) });
+      out.info(`import job #${job.id}: ${resolve(dir)}`);
+      const done = await followJob(ctx, job.id);
+      if (done.state === 'succeeded') printImport(out, done.result as unknown as ImportResult);
+      return finishJob(done, out);
+    }),
+  );
+
+program
+  .command('sessions')
+  .description('list the sessions in the library')
+  .action(() =>
+    withContext(async (ctx, out) => {
+      const sessions = await listSessions(ctx.db);
+      for (const s of sessions) {
+        out.info(`#${s.id}\t${s.name}\t${s.format}\t${s.cameraCount} cameras\t${s.frameCount} frames @ ${s.fps} fps`);
+      }
+      if (sessions.length === 0) out.info('no sessions');
+      out.result({ sessions });
+      return 0;
+    }),
+  );
+
+const jobs = program.command('jobs').description('list, retry or cancel jobs');
+jobs
+  .command('list', { isDefault: true })
+  .option('--limit <n>', 'how many', '50')
+  .action((o: { limit: string }) =>
+    withContext(async (ctx, out) => {
+      const list = await listJobs(ctx.db, Number(o.limit));
+      for (const j of list) {
+        out.info(`#${j.id}\t${j.kind}\t${j.state}\t${Math.round(j.progress * 100)}%\t${j.error ?? j.message}`);
+      }
+      out.result({ jobs: list });
+      return 0;
+    }),
+  );
+jobs
+  .command('retry <id>')
+  .description('run a failed, cancelled or interrupted job again')
+  .action((id: string) =>
+    withContext(async (ctx, out) => {
+      const job = await ctx.runner.retry(Number(id));
+      const done = await followJob(ctx, job.id);
+      if (done.state === 'succeeded' && done.kind === 'import') printImport(out, done.result as unknown as ImportResult);
+      else out.result(done);
+      return finishJob(done, out);
+    }),
+  );
+jobs
+  .command('cancel <id>')
+  .description('cancel a queued or interrupted job (and remove its partial data)')
+  .action((id: string) =>
+    withContext(async (ctx, out) => {
+      const job = await ctx.runner.cancel(Number(id));
+      out.info(`job #${job.id} ${job.state}`);
+      out.result(job);
+      return 0;
+    }),
+  );
+
+program
+  .command('demo [dir]')
+  .description('import the demo capture (default: the Pose2Sim capture in ../shared/data) and summarise it')
+  .action((dir: string | undefined) =>
+    withContext(async (ctx, out) => {
+      const folder = resolve(dir ?? defaultDemoFolder());
+      const root = planSession(folder).root;
+      let sessionId = (await findSessionBySource(ctx.db, root))?.id;
+      if (sessionId === undefined) {
+        const job = await ctx.runner.submit('import', { path: folder });
+        const done = await followJob(ctx, job.id);
+        if (done.state !== 'succeeded') return finishJob(done, out);
+        sessionId = Number(done.result?.sessionId);
+      } else {
+        out.info(`already in the library as session #${sessionId}`);
+      }
+      const s = (await getSession(ctx.db, sessionId))!;
+      out.info(`${s.name} (${s.format}): ${s.cameraCount} cameras, ${s.frameCount} frames at ${s.fps} fps`);
+      for (const c of s.cameras) {
+        out.info(
+          `  ${c.name}: ${c.video ? `${c.video.width}x${c.video.height} ${c.video.frameCount} frames` : 'no video'}, ` +
+            `${c.keypoints ? `${c.keypoints.frameCount} keypoint frames (${c.keypoints.layout})` : 'no keypoints'}`,
+        );
+      }
+      out.info(`library: ${ctx.libraryPath}`);
+      out.result({
+        sessionId,
+        cameras: s.cameraCount,
+        frames: s.frameCount,
+        fps: s.fps,
+        keypointFrames: s.cameras.map((c) => c.keypoints?.frameCount ?? 0),
+        videoFrames: s.cameras.map((c) => c.video?.frameCount ?? 0),
+        library: ctx.libraryPath,
+      });
+      return 0;
+    }),
+  );
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`error: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import type { CameraCalibration } from '../../preload/api';
+import { undistortPixel } from './camera';
+
+/**
+ * Weighted linear (DLT) triangulation from undistorted normalised observations (Hartley & Zisserman
+ * 12.2): each view adds rows x (P3 X) - (P1 X) = 0 and y (P3 X) - (P2 X) = 0 with P = [R | t]; the
+ * point is the eigenvector of A^T A with the smallest eigenvalue, found here by solving the 3x3 normal
+ * equations of the inhomogeneous system (X_w = 1), fine for points in front of the cameras.
+ */
+export function triangulatePoint(
+  cals: CameraCalibration[],
+  pixels: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  out = new Float64Array(3),
+): Float64Array {
+  const AtA = new Float64Array(9);
+  const Atb = new Float64Array(3);
+  const n = new Float64Array(2);
+  let views = 0;
+  for (let c = 0; c < cals.length; c++) {
+    const w = weights[c];
+    const u = pixels[2 * c];
+    const v = pixels[2 * c + 1];
+    if (!(w > 0) || !Number.isFinite(u) || !Number.isFinite(v)) continue;
+    views++;
+    const { R, t } = cals[c];
+    undistortPixel(cals[c], u, v, n);
+    for (let k = 0; k < 2; k++) {
+      const m = n[k];
+      // Row: (m * R[2,:] - R[k,:]) . X = -(m * t2 - t_k)
+      const a0 = m * R[6] - R[3 * k];
+      const a1 = m * R[7] - R[3 * k + 1];
+      const a2 = m * R[8] - R[3 * k + 2];
+      const b = -(m * t[2] - t[k]);
+      const row = [a0, a1, a2];
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 3; j++) AtA[3 * i + j] += w * row[i] * row[j];
+        Atb[i] += w * row[i] * b;
+      }
+    }
+  }
+  if (views < 2) {
+    out.fill(NaN);
+    return out;
+  }
+  return solve3(AtA, Atb, out);
+}
+
+/** Solves a 3x3 system by Cramer's rule (the normal matrix is symmetric positive definite here). */
+export function solve3(A: Float64Array, b: Float64Array, out: Float64Array): Float64Array {
+  const det =
+    A[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (A[3] * A[8] - A[5] * A[6]) + A[2] * (A[3] * A[7] - A[4] * A[6]);
+  if (Math.abs(det) < 1e-18) {
+    out.fill(NaN);
+    return out;
+  }
+  const inv = 1 / det;
+  out[0] =
+    (b[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (b[1] * A[8] - A[5] * b[2]) + A[2] * (b[1] * A[7] - A[4] * b[2])) *
+    inv;
+  out[1] =
+    (A[0] * (b[1] * A[8] - A[5] * b[2]) - b[0] * (A[3] * A[8] - A[5] * A[6]) + A[2] * (A[3] * b[2] - b[1] * A[6])) *
+    inv;
+  out[2] =
+    (A[0] * (A[4] * b[2] - b[1] * A[7]) - A[1] * (A[3] * b[2] - b[1] * A[6]) + b[0] * (A[3] * A[7] - A[4] * A[6])) *
+    inv;
+  return out;
+}

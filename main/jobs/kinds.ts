@@ -1,0 +1,16 @@
+import type { JobKind } from '../../preload/api';
+import { importSession, removePartialImport, type JobContext } from '../capture/import-session';
+import type { Db } from '../store/db';
+
+/** What each job kind does (run inside the worker) and how to undo a run that did not finish. */
+export interface JobKindSpec {
+  run(db: Db, params: Record<string, unknown>, ctx: JobContext): Promise<Record<string, unknown>>;
+  cleanup(db: Db, jobId: number): Promise<void>;
+}
+
+export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
+  import: {
+    run: async (db, params, ctx) => ({ ...(await importSession(db, String(params.path), ctx)) }),
+    cleanup: removePartialImport,
+  },
+};

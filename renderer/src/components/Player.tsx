@@ -1,0 +1,284 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { CameraInfo, KeypointBlock, VideoInfo } from '../../../preload/api';
+import { errorMessage, getApi } from '../api-client';
+import { KeypointCache } from '../keypoints';
+import { drawKeypoints } from '../overlay';
+import { bonesFor, jointColor } from '../skeleton';
+
+interface Props {
+  sessionId: number;
+  camera: CameraInfo;
+  video: VideoInfo;
+}
+
+function isTextTarget(t: EventTarget | null): boolean {
+  if (!(t instanceof HTMLElement)) return false;
+  return t.isContentEditable || t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT';
+}
+
+/** One camera's video with its 2D keypoints drawn on top, frame-exact stepping and playback. */
+export function Player({ sessionId, camera, video: info }: Props) {
+  const api = getApi();
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [src, setSrc] = useState<string | null>(null);
+  const [frame, setFrame] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  // The frame lives in a ref too: video callbacks and key repeats must see the latest value at once,
+  // not the one from the last render.
+  const frameRef = useRef(0);
+  const drawSeq = useRef(0);
+  const { fpsNum, fpsDen, frameCount } = info;
+  const kp = camera.keypoints;
+
+  const cache = useMemo(
+    () => (kp ? new KeypointCache(api, sessionId, camera.id, kp.frameCount) : null),
+    [api, sessionId, camera.id, kp],
+  );
+  const bones = useMemo(() => (kp ? bonesFor(kp.jointNames) : []), [kp]);
+  const colors = useMemo(() => (kp ? kp.jointNames.map(jointColor) : []), [kp]);
+
+  const clampFrame = useCallback((f: number) => Math.min(frameCount - 1, Math.max(0, f)), [frameCount]);
+  // Mid-frame time, so the decoder lands on exactly frame f whatever its rounding.
+  const timeOf = useCallback((f: number) => ((f + 0.5) * fpsDen) / fpsNum, [fpsNum, fpsDen]);
+  const frameOf = useCallback(
+    (t: number) => clampFrame(Math.floor((t * fpsNum) / fpsDen + 1e-3)),
+    [clampFrame, fpsNum, fpsDen],
+  );
+
+  const redraw = useCallback(() => {
+    const canvas = canvasRef.current;
+    const videoEl = videoRef.current;
+    if (!canvas || !videoEl) return;
+    const f = frameRef.current;
+    canvas.dataset.frame = String(f);
+    const seq = ++drawSeq.current;
+    const index = f - (kp?.firstFrame ?? 0);
+    const paint = (block: KeypointBlock | null) => {
+      if (seq !== drawSeq.current) return; // a newer frame was asked for meanwhile; it paints instead
+      const points = drawKeypoints({
+        canvas,
+        boxWidth: canvas.clientWidth,
+        boxHeight: canvas.clientHeight,
+        videoWidth: videoEl.videoWidth || info.width,
+        videoHeight: videoEl.videoHeight || info.height,
+        block,
+        index,
+        bones,
+        colors,
+      });
+      canvas.dataset.drawnFrame = String(f);
+      canvas.dataset.points = String(points);
+    };
+    if (!cache || !kp || index < 0 || index >= kp.frameCount) return paint(null);
+    const ready = cache.peek(index);
+    if (ready) return paint(ready); // synchronous during playback once the block is loaded
+    cache.get(index).then(paint, (err: unknown) => setError(errorMessage(err)));
+  }, [cache, kp, bones, colors, info.width, info.height]);
+
+  const showFrame = useCallback(
+    (f: number) => {
+      frameRef.current = f;
+      setFrame(f);
+      redraw();
+    },
+    [redraw],
+  );
+
+  const seekTo = useCallback(
+    (f: number) => {
+      const v = videoRef.current;
+      const target = clampFrame(f);
+      if (v && !v.paused) v.pause();
+      showFrame(target);
+      if (v) v.currentTime = timeOf(target);
+    },
+    [clampFrame, showFrame, timeOf],
+  );
+
+  const togglePlay = useCallback(() => {
+    const v = videoRef.current;
+    if (!v) return;
+    if (v.paused) {
+      if (frameRef.current >= frameCount - 1) v.currentTime = timeOf(0);
+      v.play().catch((err: unknown) => setError(errorMessage(err)));
+    } else {
+      v.pause();
+      // Snap to the middle of the frame we report, so picture and overlay agree exactly.
+      seekTo(frameOf(v.currentTime));
+    }
+  }, [frameCount, frameOf, seekTo, timeOf]);
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    api.call('mediaUrl', { sessionId, cameraId: camera.id }).then(
+      (r) => live && setSrc(r.url),
+      (err: unknown) => live && setError(errorMessage(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, sessionId, camera.id]);
+
+  // Native video events keep our state in step with what the element really does.
+  useEffect(() => {
+    const v = videoRef.current;
+    if (!v) return;
+    const onMeta = () => {
+      v.currentTime = timeOf(frameRef.current);
+      redraw();
+    };
+    const onSeeked = () => {
+      if (v.paused) showFrame(frameOf(v.currentTime));
+      else redraw();
+    };
+    const onPlay = () => setPlaying(true);
+    const onPause = () => {
+      setPlaying(false);
+      showFrame(frameOf(v.currentTime));
+    };
+    const onEnded = () => {
+      setPlaying(false);
+      showFrame(frameCount - 1);
+    };
+    const onError = () => setError(`Cannot play the video of ${camera.name} (${v.error?.message || 'decode error'})`);
+    v.addEventListener('loadedmetadata', onMeta);
+    v.addEventListener('seeked', onSeeked);
+    v.addEventListener('play', onPlay);
+    v.addEventListener('pause', onPause);
+    v.addEventListener('ended', onEnded);
+    v.addEventListener('error', onError);
+    return () => {
+      v.removeEventListener('loadedmetadata', onMeta);
+      v.removeEventListener('seeked', onSeeked);
+      v.removeEventListener('play', onPlay);
+      v.removeEventListener('pause', onPause);
+      v.removeEventListener('ended', onEnded);
+      v.removeEventListener('error', onError);
+    };
+  }, [camera.name, frameCount, frameOf, redraw, showFrame, timeOf]);
+
+  // While playing, follow the frames the compositor actually presents.
+  useEffect(() => {
+    const v = videoRef.current;
+    if (!playing || !v) return;
+    let live = true;
+    if (typeof v.requestVideoFrameCallback === 'function') {
+      let handle = 0;
+      const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
+        if (!live) return;
+        if (!v.paused) showFrame(frameOf(meta.mediaTime));
+        handle = v.requestVideoFrameCallback(onFrame);
+      };
+      handle = v.requestVideoFrameCallback(onFrame);
+      return () => {
+        live = false;
+        v.cancelVideoFrameCallback(handle);
+      };
+    }
+    // Fallback for engines without requestVideoFrameCallback: sample currentTime each animation frame.
+    let raf = 0;
+    const tick = () => {
+      if (!live) return;
+      const f = frameOf(v.currentTime);
+      if (f !== frameRef.current) showFrame(f);
+      raf = requestAnimationFrame(tick);
+    };
+    raf = requestAnimationFrame(tick);
+    return () => {
+      live = false;
+      cancelAnimationFrame(raf);
+    };
+  }, [playing, frameOf, showFrame]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey || e.ctrlKey || e.metaKey || isTextTarget(e.target)) return;
+      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+        e.preventDefault();
+        seekTo(frameRef.current + (e.key === 'ArrowRight' ? 1 : -1) * (e.shiftKey ? 10 : 1));
+      } else if (e.key === 'Home' || e.key === 'End') {
+        e.preventDefault();
+        seekTo(e.key === 'Home' ? 0 : frameCount - 1);
+      } else if (e.key === ' ') {
+        // preventDefault also stops a focused button from turning the same Space into a click.
+        e.preventDefault();
+        if (!e.repeat) togglePlay();
+      }
+    };
+    const onKeyUp = (e: KeyboardEvent) => {
+      if (e.key === ' ' && !isTextTarget(e.target)) e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    window.addEventListener('keyup', onKeyUp);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      window.removeEventListener('keyup', onKeyUp);
+    };
+  }, [frameCount, seekTo, togglePlay]);
+
+  // The overlay's backing store follows the displayed size; redraw whenever the layout changes it.
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const ro = new ResizeObserver(() => redraw());
+    ro.observe(canvas);
+    return () => ro.disconnect();
+  }, [redraw]);
+
+  return (
+    <div className="player">
+      <div className="stage">
+        <video
+          ref={videoRef}
+          data-testid="video"
+          src={src ?? undefined}
+          muted
+          playsInline
+          preload="auto"
+          className="stage-video"
+        />
+        <canvas ref={canvasRef} className="stage-overlay" data-testid="overlay" />
+        {error && (
+          <div className="alert stage-alert" role="alert" data-testid="error">
+            {error}
+          </div>
+        )}
+      </div>
+      <div className="controls">
+        <button className="btn btn-icon" onClick={() => seekTo(frameRef.current - 1)} title="Previous frame (←)">
+          ◂
+        </button>
+        <button
+          className="btn btn-primary btn-play"
+          data-testid="play"
+          onClick={togglePlay}
+          title="Play / pause (Space)"
+        >
+          {playing ? 'Pause' : 'Play'}
+        </button>
+        <button className="btn btn-icon" onClick={() => seekTo(frameRef.current + 1)} title="Next frame (→)">
+          ▸
+        </button>
+        <input
+          type="range"
+          className="scrubber"
+          min={0}
+          max={Math.max(0, frameCount - 1)}
+          value={frame}
+          onChange={(e) => seekTo(Number(e.target.value))}
+          aria-label="Frame"
+        />
+        <span className="frame-counter" data-testid="frame-counter">
+          Frame {frame} / {frameCount}
+        </span>
+        <span className="muted fps">
+          {(fpsNum / fpsDen).toFixed(fpsDen === 1 ? 0 : 3)} fps
+          {kp ? ` · ${kp.layout}` : ' · no keypoints'}
+        </span>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,204 @@
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import type { JobInfo, LibraryInfo, SessionSummary } from '../../../preload/api';
+import { errorMessage, getApi } from '../api-client';
+import { JobsList } from '../components/JobsList';
+import { formatDate, formatFps } from '../format';
+
+interface Props {
+  onOpen: (sessionId: number) => void;
+}
+
+export function LibraryView({ onOpen }: Props) {
+  const api = getApi();
+  const [info, setInfo] = useState<LibraryInfo | null>(null);
+  const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
+  const [jobs, setJobs] = useState<JobInfo[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [importPath, setImportPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  // Jobs started from this form: when one of them fails, its error goes to the alert area too, since
+  // that is where the user is looking after clicking Import.
+  const myJobs = useRef(new Set<number>());
+
+  const refresh = useCallback(async () => {
+    try {
+      const [i, s, j] = await Promise.all([
+        api.call('libraryInfo', {}),
+        api.call('listSessions', {}),
+        api.call('listJobs', { limit: 50 }),
+      ]);
+      setInfo(i);
+      setSessions(s);
+      setJobs(j);
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  }, [api]);
+
+  useEffect(() => {
+    void refresh();
+    const offProgress = api.on('jobProgress', (job) => {
+      // Update the row in place for smooth progress; an unseen job goes on top (the list is newest first).
+      setJobs((prev) =>
+        prev.some((j) => j.id === job.id) ? prev.map((j) => (j.id === job.id ? job : j)) : [job, ...prev],
+      );
+      if (job.state === 'failed' && myJobs.current.has(job.id)) {
+        setError(job.error ?? job.message);
+      }
+      if (job.state === 'succeeded' || job.state === 'failed') void refresh();
+    });
+    const offLibrary = api.on('libraryChanged', () => void refresh());
+    return () => {
+      offProgress();
+      offLibrary();
+    };
+  }, [api, refresh]);
+
+  const onImport = async (e: FormEvent) => {
+    e.preventDefault();
+    const path = importPath.trim();
+    if (!path) {
+      setError('Enter the path of a session folder to import.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const job = await api.call('importSession', { path });
+      myJobs.current.add(job.id);
+      await refresh();
+      // A fast failure may have been announced before we knew the job id; ask once to be sure.
+      const latest = await api.call('getJob', { jobId: job.id });
+      if (latest.state === 'failed') setError(latest.error ?? latest.message);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onDelete = async (s: SessionSummary) => {
+    if (!window.confirm(`Delete session "${s.name}"? Its imported data is removed from the library.`)) return;
+    try {
+      await api.call('deleteSession', { sessionId: s.id });
+      await refresh();
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  };
+
+  const jobAction = async (method: 'cancelJob' | 'retryJob', jobId: number) => {
+    try {
+      const job = await api.call(method, { jobId });
+      if (method === 'retryJob') myJobs.current.add(job.id);
+      await refresh();
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  };
+
+  return (
+    <div className="page">
+      <header className="app-header">
+        <h1>Motion Studio</h1>
+        {info && (
+          <div className="library-info">
+            <span title={info.libraryPath}>
+              Library: <code>{info.dataDir}</code>
+            </span>
+            <span>
+              {info.sessionCount} session{info.sessionCount === 1 ? '' : 's'}
+            </span>
+            <span className="muted">
+              v{info.appVersion} · {info.transport}
+            </span>
+          </div>
+        )}
+      </header>
+
+      {error && (
+        <div className="alert" role="alert" data-testid="error">
+          <span>{error}</span>
+          <button className="btn-link" onClick={() => setError(null)} aria-label="Dismiss">
+            ×
+          </button>
+        </div>
+      )}
+
+      <main className="library">
+        <section className="panel">
+          <h2>Sessions</h2>
+          {sessions === null ? (
+            <p className="muted">Loading…</p>
+          ) : sessions.length === 0 ? (
+            <p className="muted">No sessions yet. Import a capture folder below.</p>
+          ) : (
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Format</th>
+                  <th className="num">Cameras</th>
+                  <th className="num">Frames</th>
+                  <th className="num">FPS</th>
+                  <th>Created</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {sessions.map((s) => (
+                  <tr key={s.id} className="clickable" data-testid="session-row" onClick={() => onOpen(s.id)}>
+                    <td title={s.sourcePath}>{s.name}</td>
+                    <td>{s.format}</td>
+                    <td className="num">{s.cameraCount}</td>
+                    <td className="num">{s.frameCount}</td>
+                    <td className="num">{formatFps(s.fps)}</td>
+                    <td>{formatDate(s.createdAt)}</td>
+                    <td className="actions">
+                      <button
+                        className="btn btn-small btn-danger"
+                        onClick={(e) => {
+                          e.stopPropagation();
+                          void onDelete(s);
+                        }}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+
+        <section className="panel">
+          <h2>Import</h2>
+          <form className="import-form" onSubmit={(e) => void onImport(e)}>
+            <input
+              type="text"
+              className="input"
+              placeholder="/path/to/session/folder"
+              value={importPath}
+              onChange={(e) => setImportPath(e.target.value)}
+              data-testid="import-path"
+              spellCheck={false}
+            />
+            <button type="submit" className="btn btn-primary" disabled={busy} data-testid="import-button">
+              Import
+            </button>
+          </form>
+        </section>
+
+        <section className="panel">
+          <h2>Jobs</h2>
+          <JobsList
+            jobs={jobs}
+            onCancel={(id) => void jobAction('cancelJob', id)}
+            onRetry={(id) => void jobAction('retryJob', id)}
+          />
+        </section>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,149 @@
+import { useEffect, useState } from 'react';
+import type { CameraInfo, SessionDetail } from '../../../preload/api';
+import { errorMessage, getApi } from '../api-client';
+import { Player } from '../components/Player';
+import { formatDate, formatFps } from '../format';
+
+interface Props {
+  sessionId: number;
+  onBack: () => void;
+}
+
+function CameraItem({
+  sessionId,
+  camera,
+  selected,
+  onSelect,
+}: {
+  sessionId: number;
+  camera: CameraInfo;
+  selected: boolean;
+  onSelect: () => void;
+}) {
+  const api = getApi();
+  // undefined = loading, null = the camera has no video to take a thumbnail from.
+  const [thumb, setThumb] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    api.call('thumbnail', { sessionId, cameraId: camera.id }).then(
+      (r) => live && setThumb(r.dataUrl),
+      () => live && setThumb(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, sessionId, camera.id]);
+
+  const v = camera.video;
+  return (
+    <li>
+      <button
+        className={`camera-item${selected ? ' selected' : ''}`}
+        data-testid="camera-item"
+        data-camera={camera.name}
+        aria-pressed={selected}
+        onClick={onSelect}
+      >
+        <div className="camera-thumb-box">
+          {thumb ? (
+            <img data-testid="camera-thumb" src={thumb} alt={`First frame of ${camera.name}`} />
+          ) : (
+            <span className="muted">{thumb === null ? 'no video' : '…'}</span>
+          )}
+        </div>
+        <div className="camera-meta">
+          <span className="camera-name">{camera.name}</span>
+          <span className="muted">
+            {v ? `${v.width}×${v.height} · ${v.codec}` : 'no video'}
+            {camera.role !== 'room' ? ` · ${camera.role}` : ''}
+          </span>
+          <span className="muted">{camera.keypoints ? `${camera.keypoints.frameCount} kp frames` : 'no keypoints'}</span>
+        </div>
+      </button>
+    </li>
+  );
+}
+
+export function SessionView({ sessionId, onBack }: Props) {
+  const api = getApi();
+  const [session, setSession] = useState<SessionDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [cameraId, setCameraId] = useState<number | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.call('getSession', { sessionId }).then(
+      (s) => {
+        if (!live) return;
+        setSession(s);
+        // Start on the first camera that has a video to show.
+        setCameraId((cur) => cur ?? (s.cameras.find((c) => c.video) ?? s.cameras[0])?.id ?? null);
+      },
+      (err: unknown) => live && setError(errorMessage(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, sessionId]);
+
+  const camera = session?.cameras.find((c) => c.id === cameraId) ?? null;
+
+  return (
+    <div className="page session-page">
+      <header className="app-header">
+        <a
+          href="#/"
+          className="back-link"
+          onClick={(e) => {
+            e.preventDefault();
+            onBack();
+          }}
+        >
+          ← Library
+        </a>
+        <h1>{session ? session.name : 'Session'}</h1>
+        {session && (
+          <div className="library-info">
+            <span>{session.format}</span>
+            <span>
+              {session.cameraCount} cameras · {session.frameCount} frames · {formatFps(session.fps)} fps
+            </span>
+            <span className="muted" title={session.sourcePath}>
+              {formatDate(session.createdAt)}
+            </span>
+          </div>
+        )}
+      </header>
+      {error && (
+        <div className="alert" role="alert" data-testid="error">
+          {error}
+        </div>
+      )}
+      {session && (
+        <div className="session-layout">
+          <aside className="camera-list">
+            <h2>Cameras</h2>
+            <ul>
+              {session.cameras.map((c) => (
+                <CameraItem
+                  key={c.id}
+                  sessionId={sessionId}
+                  camera={c}
+                  selected={c.id === cameraId}
+                  onSelect={() => setCameraId(c.id)}
+                />
+              ))}
+            </ul>
+          </aside>
+          <section className="player-area">
+            {camera?.video ? (
+              <Player key={camera.id} sessionId={sessionId} camera={camera} video={camera.video} />
+            ) : (
+              <p className="muted empty">{camera ? `${camera.name} has no video.` : 'No camera selected.'}</p>
+            )}
+          </section>
+        </div>
+      )}
+    </div>
+  );
+}
