@@ -111,6 +111,8 @@ export interface ApiCalls {
   listSessions: { req: Record<string, never>; res: SessionSummary[] };
   getSession: { req: { sessionId: number }; res: SessionDetail };
   deleteSession: { req: { sessionId: number }; res: { deleted: boolean } };
+  /** Native folder dialog (Electron only); web mode answers supported: false and the UI asks for a path. */
+  pickFolder: { req: Record<string, never>; res: { supported: boolean; path: string | null } };
   /** Starts an import job and returns at once; follow it with the jobProgress event. */
   importSession: { req: { path: string }; res: JobInfo };
   listJobs: { req: { limit?: number }; res: JobInfo[] };
@@ -137,6 +139,7 @@ export const API_METHODS = [
   'listSessions',
   'getSession',
   'deleteSession',
+  'pickFolder',
   'importSession',
   'listJobs',
   'getJob',

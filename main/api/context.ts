@@ -11,6 +11,8 @@ export interface AppContext {
   libraryPath: string;
   runner: JobRunner;
   transport: 'electron' | 'web';
+  /** Native folder picker, where the transport has one (Electron). */
+  pickFolder?: () => Promise<string | null>;
   /** URL under which the transport serves media row `mediaId`. */
   mediaUrl(mediaId: number): string;
   emit<E extends ApiEventName>(event: E, payload: ApiEvents[E]): void;
@@ -23,6 +25,7 @@ export async function createContext(opts: {
   dataDir: string;
   transport: 'electron' | 'web';
   mediaUrl: (mediaId: number) => string;
+  pickFolder?: () => Promise<string | null>;
 }): Promise<AppContext> {
   const db = await openLibrary(opts.dataDir);
   const runner = new JobRunner(db, opts.dataDir);
@@ -36,6 +39,7 @@ export async function createContext(opts: {
     runner,
     transport: opts.transport,
     mediaUrl: opts.mediaUrl,
+    pickFolder: opts.pickFolder,
     emit: (event, payload) => bus.emit('event', event, payload),
     subscribe: (listener) => {
       bus.on('event', listener);

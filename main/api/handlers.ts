@@ -37,6 +37,8 @@ export const HANDLERS: HandlerTable = {
     ctx.emit('libraryChanged', { reason: 'session-deleted', sessionId: req.sessionId });
     return { deleted };
   },
+  pickFolder: async (ctx) =>
+    ctx.pickFolder ? { supported: true, path: await ctx.pickFolder() } : { supported: false, path: null },
   importSession: (ctx, req) => ctx.runner.submit('import', { path: resolve(req.path) }),
   listJobs: (ctx, req) => listJobs(ctx.db, req.limit),
   getJob: async (ctx, req) => {

@@ -10,6 +10,7 @@ export const REQUEST_SCHEMAS = {
   listSessions: empty,
   getSession: z.object({ sessionId: id }).strict(),
   deleteSession: z.object({ sessionId: id }).strict(),
+  pickFolder: empty,
   importSession: z.object({ path: z.string().min(1).max(4096) }).strict(),
   listJobs: z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
   getJob: z.object({ jobId: id }).strict(),

@@ -23,7 +23,11 @@ export function App() {
   }, []);
 
   return route.view === 'session' ? (
-    <SessionView key={route.sessionId} sessionId={route.sessionId} onBack={() => navigate({ view: 'library' })} />
+    <SessionView
+      key={route.sessionId}
+      sessionId={route.sessionId}
+      onBack={() => navigate({ view: 'library' })}
+    />
   ) : (
     <LibraryView onOpen={(sessionId) => navigate({ view: 'session', sessionId })} />
   );

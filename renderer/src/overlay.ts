@@ -36,15 +36,15 @@ export interface DrawInput {
   videoWidth: number;
   videoHeight: number;
   block: KeypointBlock | null;
-  /** Keypoint-track frame index to draw. */
-  index: number;
+  /** Video frame to draw. */
+  frame: number;
   bones: [number, number][];
   colors: string[];
 }
 
 /** Clears the canvas and draws one frame's skeleton; returns how many joint dots were drawn. */
 export function drawKeypoints(input: DrawInput): number {
-  const { canvas, boxWidth, boxHeight, videoWidth, videoHeight, block, index, bones, colors } = input;
+  const { canvas, boxWidth, boxHeight, videoWidth, videoHeight, block, frame, bones, colors } = input;
   // Match the backing store to the displayed size times the pixel ratio so dots stay crisp.
   const dpr = window.devicePixelRatio || 1;
   const bw = Math.max(1, Math.round(boxWidth * dpr));
@@ -62,7 +62,7 @@ export function drawKeypoints(input: DrawInput): number {
   const sy = rect.height / videoHeight;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   const toScreen = (j: number): [number, number] | null => {
-    const p = jointAt(block, index, j);
+    const p = jointAt(block, frame, j);
     if (!p || p[2] <= MIN_CONFIDENCE) return null;
     return [rect.x + p[0] * sx, rect.y + p[1] * sy];
   };

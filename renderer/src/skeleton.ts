@@ -59,7 +59,8 @@ function normalize(name: string): string {
 export function bonesFor(jointNames: string[]): [number, number][] {
   const index = new Map<string, number>();
   jointNames.forEach((n, i) => index.set(normalize(n), i));
-  const pairs = index.has('neck') || index.has('midhip') ? BONES_BY_NAME : [...BONES_BY_NAME, ...FALLBACK_BONES];
+  const pairs =
+    index.has('neck') || index.has('midhip') ? BONES_BY_NAME : [...BONES_BY_NAME, ...FALLBACK_BONES];
   const out: [number, number][] = [];
   for (const [a, b] of pairs) {
     const ia = index.get(a);

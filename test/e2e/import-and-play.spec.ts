@@ -17,14 +17,21 @@ let serverLog = '';
 function startServer(dir: string): Promise<string> {
   return new Promise((resolve, reject) => {
     // detached: npx -> tsx -> node is a process tree; its own group lets afterAll stop all of it.
-    const child = spawn('npx', ['tsx', 'main/cli/index.ts', 'serve', '--data-dir', dir, '--port', '0', '--json'], {
-      cwd: repoRoot,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'npx',
+      ['tsx', 'main/cli/index.ts', 'serve', '--data-dir', dir, '--port', '0', '--json'],
+      {
+        cwd: repoRoot,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     server = child;
     let buffered = '';
-    const timer = setTimeout(() => reject(new Error(`server did not print its URL in 90 s:\n${serverLog}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not print its URL in 90 s:\n${serverLog}`)),
+      90_000,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       serverLog += text;
@@ -82,6 +89,10 @@ async function frameCounter(page: Page): Promise<{ frame: number; total: number 
 }
 
 test.beforeAll(async () => {
+  // The server serves the built renderer; without it every page is a 404, so say what to run.
+  if (!fs.existsSync(path.join(repoRoot, 'out/renderer/index.html'))) {
+    throw new Error('out/renderer is not built: run `npm run build` (or `npm run build:renderer`) first');
+  }
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'motion-studio-e2e-'));
   serverUrl = await startServer(dataDir);
   fs.mkdirSync(screenshotDir, { recursive: true });

@@ -33,7 +33,7 @@ export function Player({ sessionId, camera, video: info }: Props) {
   const kp = camera.keypoints;
 
   const cache = useMemo(
-    () => (kp ? new KeypointCache(api, sessionId, camera.id, kp.frameCount) : null),
+    () => (kp ? new KeypointCache(api, sessionId, camera.id, kp.firstFrame, kp.frameCount) : null),
     [api, sessionId, camera.id, kp],
   );
   const bones = useMemo(() => (kp ? bonesFor(kp.jointNames) : []), [kp]);
@@ -54,7 +54,6 @@ export function Player({ sessionId, camera, video: info }: Props) {
     const f = frameRef.current;
     canvas.dataset.frame = String(f);
     const seq = ++drawSeq.current;
-    const index = f - (kp?.firstFrame ?? 0);
     const paint = (block: KeypointBlock | null) => {
       if (seq !== drawSeq.current) return; // a newer frame was asked for meanwhile; it paints instead
       const points = drawKeypoints({
@@ -64,17 +63,17 @@ export function Player({ sessionId, camera, video: info }: Props) {
         videoWidth: videoEl.videoWidth || info.width,
         videoHeight: videoEl.videoHeight || info.height,
         block,
-        index,
+        frame: f,
         bones,
         colors,
       });
       canvas.dataset.drawnFrame = String(f);
       canvas.dataset.points = String(points);
     };
-    if (!cache || !kp || index < 0 || index >= kp.frameCount) return paint(null);
-    const ready = cache.peek(index);
+    if (!cache || !kp || f < kp.firstFrame || f >= kp.firstFrame + kp.frameCount) return paint(null);
+    const ready = cache.peek(f);
     if (ready) return paint(ready); // synchronous during playback once the block is loaded
-    cache.get(index).then(paint, (err: unknown) => setError(errorMessage(err)));
+    cache.get(f).then(paint, (err: unknown) => setError(errorMessage(err)));
   }, [cache, kp, bones, colors, info.width, info.height]);
 
   const showFrame = useCallback(
@@ -112,7 +111,6 @@ export function Player({ sessionId, camera, video: info }: Props) {
 
   useEffect(() => {
     let live = true;
-    setError(null);
     api.call('mediaUrl', { sessionId, cameraId: camera.id }).then(
       (r) => live && setSrc(r.url),
       (err: unknown) => live && setError(errorMessage(err)),
@@ -143,7 +141,8 @@ export function Player({ sessionId, camera, video: info }: Props) {
       setPlaying(false);
       showFrame(frameCount - 1);
     };
-    const onError = () => setError(`Cannot play the video of ${camera.name} (${v.error?.message || 'decode error'})`);
+    const onError = () =>
+      setError(`Cannot play the video of ${camera.name} (${v.error?.message || 'decode error'})`);
     v.addEventListener('loadedmetadata', onMeta);
     v.addEventListener('seeked', onSeeked);
     v.addEventListener('play', onPlay);
@@ -248,7 +247,11 @@ export function Player({ sessionId, camera, video: info }: Props) {
         )}
       </div>
       <div className="controls">
-        <button className="btn btn-icon" onClick={() => seekTo(frameRef.current - 1)} title="Previous frame (←)">
+        <button
+          className="btn btn-icon"
+          onClick={() => seekTo(frameRef.current - 1)}
+          title="Previous frame (←)"
+        >
           ◂
         </button>
         <button

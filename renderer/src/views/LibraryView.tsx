@@ -20,20 +20,23 @@ export function LibraryView({ onOpen }: Props) {
   // that is where the user is looking after clicking Import.
   const myJobs = useRef(new Set<number>());
 
-  const refresh = useCallback(async () => {
-    try {
-      const [i, s, j] = await Promise.all([
+  // A promise chain rather than async/await: state is set only in the callbacks, once data arrives.
+  const refresh = useCallback(
+    (): Promise<void> =>
+      Promise.all([
         api.call('libraryInfo', {}),
         api.call('listSessions', {}),
         api.call('listJobs', { limit: 50 }),
-      ]);
-      setInfo(i);
-      setSessions(s);
-      setJobs(j);
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  }, [api]);
+      ]).then(
+        ([i, s, j]) => {
+          setInfo(i);
+          setSessions(s);
+          setJobs(j);
+        },
+        (err: unknown) => setError(errorMessage(err)),
+      ),
+    [api],
+  );
 
   useEffect(() => {
     void refresh();
@@ -70,10 +73,22 @@ export function LibraryView({ onOpen }: Props) {
       // A fast failure may have been announced before we knew the job id; ask once to be sure.
       const latest = await api.call('getJob', { jobId: job.id });
       if (latest.state === 'failed') setError(latest.error ?? latest.message);
+      else setImportPath('');
     } catch (err) {
       setError(errorMessage(err));
     } finally {
       setBusy(false);
+    }
+  };
+
+  // Only Electron has a native folder dialog (web mode answers supported: false), so the button is
+  // shown there alone; the picked folder lands in the text field, which stays the single import path.
+  const onBrowse = async () => {
+    try {
+      const r = await api.call('pickFolder', {});
+      if (r.path) setImportPath(r.path);
+    } catch (err) {
+      setError(errorMessage(err));
     }
   };
 
@@ -184,6 +199,11 @@ export function LibraryView({ onOpen }: Props) {
               data-testid="import-path"
               spellCheck={false}
             />
+            {api.transport === 'electron' && (
+              <button type="button" className="btn" onClick={() => void onBrowse()}>
+                Browse…
+              </button>
+            )}
             <button type="submit" className="btn btn-primary" disabled={busy} data-testid="import-button">
               Import
             </button>

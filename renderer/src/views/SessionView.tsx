@@ -57,7 +57,9 @@ function CameraItem({
             {v ? `${v.width}×${v.height} · ${v.codec}` : 'no video'}
             {camera.role !== 'room' ? ` · ${camera.role}` : ''}
           </span>
-          <span className="muted">{camera.keypoints ? `${camera.keypoints.frameCount} kp frames` : 'no keypoints'}</span>
+          <span className="muted">
+            {camera.keypoints ? `${camera.keypoints.frameCount} kp frames` : 'no keypoints'}
+          </span>
         </div>
       </button>
     </li>
