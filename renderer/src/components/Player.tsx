@@ -9,6 +9,10 @@ interface Props {
   sessionId: number;
   camera: CameraInfo;
   video: VideoInfo;
+  /** Frame to open on (clamped to the video). */
+  initialFrame?: number;
+  /** Told of every frame change, so the session view can carry the frame across camera switches. */
+  onFrame?: (frame: number) => void;
 }
 
 function isTextTarget(t: EventTarget | null): boolean {
@@ -17,17 +21,18 @@ function isTextTarget(t: EventTarget | null): boolean {
 }
 
 /** One camera's video with its 2D keypoints drawn on top, frame-exact stepping and playback. */
-export function Player({ sessionId, camera, video: info }: Props) {
+export function Player({ sessionId, camera, video: info, initialFrame = 0, onFrame }: Props) {
   const api = getApi();
   const videoRef = useRef<HTMLVideoElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [src, setSrc] = useState<string | null>(null);
-  const [frame, setFrame] = useState(0);
+  const startAt = Math.min(Math.max(0, info.frameCount - 1), Math.max(0, initialFrame));
+  const [frame, setFrame] = useState(startAt);
   const [playing, setPlaying] = useState(false);
   const [error, setError] = useState<string | null>(null);
   // The frame lives in a ref too: video callbacks and key repeats must see the latest value at once,
   // not the one from the last render.
-  const frameRef = useRef(0);
+  const frameRef = useRef(startAt);
   const drawSeq = useRef(0);
   const { fpsNum, fpsDen, frameCount } = info;
   const kp = camera.keypoints;
@@ -81,8 +86,9 @@ export function Player({ sessionId, camera, video: info }: Props) {
       frameRef.current = f;
       setFrame(f);
       redraw();
+      onFrame?.(f);
     },
-    [redraw],
+    [redraw, onFrame],
   );
 
   const seekTo = useCallback(

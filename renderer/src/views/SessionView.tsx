@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { CameraInfo, SessionDetail } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
 import { Player } from '../components/Player';
@@ -71,6 +71,10 @@ export function SessionView({ sessionId, onBack }: Props) {
   const [session, setSession] = useState<SessionDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [cameraId, setCameraId] = useState<number | null>(null);
+  // Switching cameras keeps the frame: the player reports each frame here, and the next player starts
+  // where the last one was (a ref, since playback reports 60 times a second and nothing re-renders on it).
+  const lastFrame = useRef(0);
+  const [startFrame, setStartFrame] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -132,14 +136,26 @@ export function SessionView({ sessionId, onBack }: Props) {
                   sessionId={sessionId}
                   camera={c}
                   selected={c.id === cameraId}
-                  onSelect={() => setCameraId(c.id)}
+                  onSelect={() => {
+                    setStartFrame(lastFrame.current);
+                    setCameraId(c.id);
+                  }}
                 />
               ))}
             </ul>
           </aside>
           <section className="player-area">
             {camera?.video ? (
-              <Player key={camera.id} sessionId={sessionId} camera={camera} video={camera.video} />
+              <Player
+                key={camera.id}
+                sessionId={sessionId}
+                camera={camera}
+                video={camera.video}
+                initialFrame={startFrame}
+                onFrame={(f) => {
+                  lastFrame.current = f;
+                }}
+              />
             ) : (
               <p className="muted empty">{camera ? `${camera.name} has no video.` : 'No camera selected.'}</p>
             )}
