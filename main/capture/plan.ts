@@ -13,7 +13,7 @@ export const MANIFEST_FILE = 'session.json';
 /** Decides the folder's format and resolves every file it names. Reads metadata only, writes nothing. */
 export function planSession(folder: string): SessionPlan {
   let root = resolve(folder);
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(root).isDirectory();
     root = realpathSync(root);

@@ -58,12 +58,16 @@ export async function updateJob(
 ): Promise<void> {
   const sets: string[] = ['updated_at = ?'];
   const vals: (string | number | null)[] = [now()];
-  if (patch.state !== undefined) (sets.push('state = ?'), vals.push(patch.state));
-  if (patch.progress !== undefined) (sets.push('progress = ?'), vals.push(patch.progress));
-  if (patch.message !== undefined) (sets.push('message = ?'), vals.push(patch.message));
-  if (patch.result !== undefined) (sets.push('result = ?'), vals.push(JSON.stringify(patch.result)));
-  if (patch.error !== undefined) (sets.push('error = ?'), vals.push(patch.error));
-  if (patch.ownerPid !== undefined) (sets.push('owner_pid = ?'), vals.push(patch.ownerPid));
+  const set = (column: string, value: string | number | null) => {
+    sets.push(`${column} = ?`);
+    vals.push(value);
+  };
+  if (patch.state !== undefined) set('state', patch.state);
+  if (patch.progress !== undefined) set('progress', patch.progress);
+  if (patch.message !== undefined) set('message', patch.message);
+  if (patch.result !== undefined) set('result', JSON.stringify(patch.result));
+  if (patch.error !== undefined) set('error', patch.error);
+  if (patch.ownerPid !== undefined) set('owner_pid', patch.ownerPid);
   if (patch.state === 'running') sets.push('attempts = attempts + 1');
   vals.push(id);
   await db.run(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ?`, vals);

@@ -34,6 +34,11 @@ export function Player({ sessionId, camera, video: info, initialFrame = 0, onFra
   // not the one from the last render.
   const frameRef = useRef(startAt);
   const drawSeq = useRef(0);
+  // Latest onFrame without making every callback below depend on the parent's render.
+  const onFrameRef = useRef(onFrame);
+  useEffect(() => {
+    onFrameRef.current = onFrame;
+  }, [onFrame]);
   const { fpsNum, fpsDen, frameCount } = info;
   const kp = camera.keypoints;
 
@@ -86,9 +91,9 @@ export function Player({ sessionId, camera, video: info, initialFrame = 0, onFra
       frameRef.current = f;
       setFrame(f);
       redraw();
-      onFrame?.(f);
+      onFrameRef.current?.(f);
     },
-    [redraw, onFrame],
+    [redraw],
   );
 
   const seekTo = useCallback(
