@@ -12,7 +12,10 @@ import { getMediaById } from './store/sessions';
 // protocol. Everything else lives in testable modules that run without Electron.
 
 protocol.registerSchemesAsPrivileged([
-  { scheme: MEDIA_PROTOCOL, privileges: { standard: true, secure: true, stream: true, supportFetchAPI: true } },
+  {
+    scheme: MEDIA_PROTOCOL,
+    privileges: { standard: true, secure: true, stream: true, supportFetchAPI: true },
+  },
 ]);
 
 app.on('web-contents-created', (_e, contents) => {
@@ -36,7 +39,8 @@ async function start(): Promise<void> {
   // Only media rows registered for a session are reachable; there is no file:// access from the UI.
   protocol.handle(MEDIA_PROTOCOL, async (request) => {
     const url = new URL(request.url);
-    const media = url.host === 'media' ? await getMediaById(ctx.db, Number(url.pathname.slice(1))) : undefined;
+    const media =
+      url.host === 'media' ? await getMediaById(ctx.db, Number(url.pathname.slice(1))) : undefined;
     if (!media) return new Response('not found', { status: 404 });
     const r = serveRange(media.path, media.mime, request.headers.get('range'));
     const body = r.body ? (Readable.toWeb(r.body) as ReadableStream) : null;

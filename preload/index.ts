@@ -13,8 +13,7 @@ const api: StudioApi = {
   transport: 'electron',
   async call(method, req) {
     const r = (await ipcRenderer.invoke(IPC_CALL_PREFIX + method, req)) as
-      | { ok: true; value: never }
-      | { ok: false; error: ApiErrorBody };
+      { ok: true; value: never } | { ok: false; error: ApiErrorBody };
     if (!r.ok) throw new Error(r.error.message);
     return r.value;
   },

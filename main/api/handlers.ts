@@ -50,7 +50,8 @@ export const HANDLERS: HandlerTable = {
   retryJob: (ctx, req) => ctx.runner.retry(req.jobId),
   mediaUrl: async (ctx, req) => {
     const m = await getMedia(ctx.db, req.sessionId, req.cameraId);
-    if (!m) throw new ApiError('not-found', `camera #${req.cameraId} of session #${req.sessionId} has no video`);
+    if (!m)
+      throw new ApiError('not-found', `camera #${req.cameraId} of session #${req.sessionId} has no video`);
     return { url: ctx.mediaUrl(m.id), mime: m.mime };
   },
   thumbnail: async (ctx, req) => {
@@ -59,7 +60,11 @@ export const HANDLERS: HandlerTable = {
   },
   keypoints: async (ctx, req) => {
     const track = await findTrack(ctx.db, req.sessionId, req.cameraId, 'keypoints2d');
-    if (!track) throw new ApiError('not-found', `camera #${req.cameraId} of session #${req.sessionId} has no keypoints`);
+    if (!track)
+      throw new ApiError(
+        'not-found',
+        `camera #${req.cameraId} of session #${req.sessionId} has no keypoints`,
+      );
     const joints = (JSON.parse(track.frame_shape) as number[])[0];
     // Requests are in video frames; the track starts at its first keypoint frame.
     const block = await readTrackRange(ctx.db, track, req.start - track.first_frame, req.count);
@@ -81,7 +86,10 @@ export async function dispatch(ctx: AppContext, method: string, raw: unknown): P
   const parsed = REQUEST_SCHEMAS[m].safeParse(raw ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ApiError('invalid-request', `${method}: ${issue.path.join('.') || 'request'}: ${issue.message}`);
+    throw new ApiError(
+      'invalid-request',
+      `${method}: ${issue.path.join('.') || 'request'}: ${issue.message}`,
+    );
   }
   return (HANDLERS[m] as Handler<typeof m>)(ctx, parsed.data as never);
 }

@@ -19,6 +19,11 @@ export const REQUEST_SCHEMAS = {
   mediaUrl: z.object({ sessionId: id, cameraId: id }).strict(),
   thumbnail: z.object({ sessionId: id, cameraId: id }).strict(),
   keypoints: z
-    .object({ sessionId: id, cameraId: id, start: z.number().int().min(0), count: z.number().int().min(1).max(10_000) })
+    .object({
+      sessionId: id,
+      cameraId: id,
+      start: z.number().int().min(0),
+      count: z.number().int().min(1).max(10_000),
+    })
     .strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

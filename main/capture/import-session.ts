@@ -55,7 +55,16 @@ export async function importSession(db: Db, folder: string, ctx: JobContext): Pr
     ({ lastID: sessionId } = await db.run(
       `INSERT INTO sessions (name, source_path, format, state, job_id, fps_num, fps_den, frame_count, created_at)
        VALUES (?, ?, ?, 'importing', ?, ?, ?, ?, ?)`,
-      [plan.name, plan.root, plan.format, ctx.jobId, reference?.fpsNum ?? 0, reference?.fpsDen ?? 1, frameCount, new Date().toISOString()],
+      [
+        plan.name,
+        plan.root,
+        plan.format,
+        ctx.jobId,
+        reference?.fpsNum ?? 0,
+        reference?.fpsDen ?? 1,
+        frameCount,
+        new Date().toISOString(),
+      ],
     ));
     for (const [i, cam] of plan.cameras.entries()) {
       const { lastID: cameraId } = await db.run(
@@ -68,7 +77,20 @@ export async function importSession(db: Db, folder: string, ctx: JobContext): Pr
         await db.run(
           `INSERT INTO media (camera_id, path, mime, fps_num, fps_den, frame_count, width, height, duration_s, codec, size_bytes, thumbnail)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [cameraId, v.path, v.mime, v.fpsNum, v.fpsDen, v.frameCount, v.width, v.height, v.durationS, v.codec, v.sizeBytes, thumbs[i]],
+          [
+            cameraId,
+            v.path,
+            v.mime,
+            v.fpsNum,
+            v.fpsDen,
+            v.frameCount,
+            v.width,
+            v.height,
+            v.durationS,
+            v.codec,
+            v.sizeBytes,
+            thumbs[i],
+          ],
         );
       }
     }
@@ -90,7 +112,10 @@ export async function importSession(db: Db, folder: string, ctx: JobContext): Pr
         joints,
         (done, total) => {
           if (done % 16 === 0 || done === total) {
-            ctx.progress(0.1 + (0.85 * (doneFiles + done)) / Math.max(1, totalFiles), `keypoints of ${cam.name}: ${done}/${total}`);
+            ctx.progress(
+              0.1 + (0.85 * (doneFiles + done)) / Math.max(1, totalFiles),
+              `keypoints of ${cam.name}: ${done}/${total}`,
+            );
           }
         },
         ctx.signal,
@@ -133,5 +158,7 @@ export async function importSession(db: Db, folder: string, ctx: JobContext): Pr
 
 /** Deletes whatever an import job left unfinished (cascade removes cameras, media, tracks, chunks). */
 export async function removePartialImport(db: Db, jobId: number): Promise<void> {
-  await db.transaction(() => db.run(`DELETE FROM sessions WHERE job_id = ? AND state = 'importing'`, [jobId]));
+  await db.transaction(() =>
+    db.run(`DELETE FROM sessions WHERE job_id = ? AND state = 'importing'`, [jobId]),
+  );
 }

@@ -15,7 +15,11 @@ export function serveRange(path: string, mime: string, rangeHeader: string | und
   const size = statSync(path).size;
   const base = { 'content-type': mime, 'accept-ranges': 'bytes', 'cache-control': 'no-cache' };
   if (!rangeHeader) {
-    return { status: 200, headers: { ...base, 'content-length': String(size) }, body: createReadStream(path) };
+    return {
+      status: 200,
+      headers: { ...base, 'content-length': String(size) },
+      body: createReadStream(path),
+    };
   }
   const m = /^bytes=(\d*)-(\d*)$/.exec(rangeHeader.trim());
   let start = m && m[1] !== '' ? Number(m[1]) : NaN;
@@ -31,7 +35,11 @@ export function serveRange(path: string, mime: string, rangeHeader: string | und
   }
   return {
     status: 206,
-    headers: { ...base, 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': String(end - start + 1) },
+    headers: {
+      ...base,
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'content-length': String(end - start + 1),
+    },
     body: createReadStream(path, { start, end }),
   };
 }

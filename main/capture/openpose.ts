@@ -16,7 +16,11 @@ export function listOpenPoseFolder(dir: string): OpenPoseFolder {
   try {
     names = readdirSync(dir);
   } catch (err) {
-    throw new ImportError(dir, `cannot list keypoint folder (${(err as NodeJS.ErrnoException).code ?? err})`, 'not-found');
+    throw new ImportError(
+      dir,
+      `cannot list keypoint folder (${(err as NodeJS.ErrnoException).code ?? err})`,
+      'not-found',
+    );
   }
   const files: { frame: number; path: string }[] = [];
   const seen = new Map<number, string>();
@@ -86,7 +90,8 @@ export function readOpenPoseFrame(path: string, joints: number): number[] | null
     throw new ImportError(path, `malformed JSON (${(err as Error).message})`);
   }
   const people = (doc as { people?: unknown })?.people;
-  if (!Array.isArray(people)) throw new ImportError(path, 'no "people" array (not an OpenPose keypoint file)');
+  if (!Array.isArray(people))
+    throw new ImportError(path, 'no "people" array (not an OpenPose keypoint file)');
   let best: number[] | null = null;
   let bestScore = -Infinity;
   people.forEach((person, p) => {
@@ -102,7 +107,10 @@ export function readOpenPoseFrame(path: string, joints: number): number[] | null
     for (let i = 0; i < kp.length; i++) {
       const v = kp[i];
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new ImportError(path, `people[${p}].pose_keypoints_2d[${i}] is ${JSON.stringify(v)}, not a finite number`);
+        throw new ImportError(
+          path,
+          `people[${p}].pose_keypoints_2d[${i}] is ${JSON.stringify(v)}, not a finite number`,
+        );
       }
       if (i % 3 === 2) score += v;
     }

@@ -52,7 +52,8 @@ function planPose2Sim(root: string, qcaPath: string): SessionPlan {
   const cams = parseQca(readFileSync(qcaPath, 'utf8'), qcaPath);
   const layout = poseModel(root);
   const jointNames = layoutNames(layout);
-  if (!jointNames) throw new ImportError(join(root, 'Config.toml'), `pose_model "${layout}" is not a known keypoint layout`);
+  if (!jointNames)
+    throw new ImportError(join(root, 'Config.toml'), `pose_model "${layout}" is not a known keypoint layout`);
 
   const videoDir = join(root, 'videos');
   const videos = existsSync(videoDir)
@@ -77,7 +78,10 @@ function planPose2Sim(root: string, qcaPath: string): SessionPlan {
     };
   });
   if (videos.length > 0 && cameras.every((c) => c.videoPath === null)) {
-    throw new ImportError(videoDir, `no video matches the calibrated cameras (${cams.map((c) => c.serial).join(', ')})`);
+    throw new ImportError(
+      videoDir,
+      `no video matches the calibrated cameras (${cams.map((c) => c.serial).join(', ')})`,
+    );
   }
   return { root, name: basename(root), format: 'pose2sim', cameras };
 }

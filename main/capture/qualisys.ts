@@ -27,13 +27,19 @@ const QUALISYS_SUBPIXEL = 64;
 export function parseQca(text: string, file: string): QcaCamera[] {
   let doc: Record<string, unknown>;
   try {
-    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(text) as Record<string, unknown>;
+    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(text) as Record<
+      string,
+      unknown
+    >;
   } catch (err) {
     throw new ImportError(file, `not valid XML (${(err as Error).message})`);
   }
   const calibration = doc.calibration as { cameras?: { camera?: unknown } } | undefined;
   const raw = calibration?.cameras?.camera;
-  const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Record<string, Record<string, string> | string>[];
+  const list = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Record<
+    string,
+    Record<string, string> | string
+  >[];
   if (list.length === 0) throw new ImportError(file, 'no <camera> entries in the Qualisys calibration');
 
   return list.map((cam, i) => {
@@ -50,7 +56,8 @@ export function parseQca(text: string, file: string): QcaCamera[] {
     const fov = cam.fov_video;
     const tr = cam.transform;
     const intr = cam.intrinsic;
-    if (!fov || !tr || !intr) throw new ImportError(file, `${where}: needs fov_video, transform and intrinsic`);
+    if (!fov || !tr || !intr)
+      throw new ImportError(file, `${where}: needs fov_video, transform and intrinsic`);
 
     const left = num(fov, 'left');
     const top = num(fov, 'top');
@@ -84,7 +91,9 @@ export function parseQca(text: string, file: string): QcaCamera[] {
 
 function assertRotation(R: number[], file: string, where: string): void {
   const det =
-    R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);
+    R[0] * (R[4] * R[8] - R[5] * R[7]) -
+    R[1] * (R[3] * R[8] - R[5] * R[6]) +
+    R[2] * (R[3] * R[7] - R[4] * R[6]);
   if (Math.abs(det - 1) > 1e-3) {
     throw new ImportError(file, `${where}: transform is not a rotation (determinant ${det.toFixed(4)})`);
   }

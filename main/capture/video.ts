@@ -34,16 +34,32 @@ export async function probeVideo(path: string, signal?: AbortSignal): Promise<Pr
   const res = await runTool(
     FFPROBE_PATH,
     [
-      '-v', 'error', '-select_streams', 'v:0', '-count_packets',
-      '-show_entries', 'stream=codec_name,width,height,r_frame_rate,nb_frames,nb_read_packets,duration:format=duration',
-      '-of', 'json', path,
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-count_packets',
+      '-show_entries',
+      'stream=codec_name,width,height,r_frame_rate,nb_frames,nb_read_packets,duration:format=duration',
+      '-of',
+      'json',
+      path,
     ],
     signal,
   );
   const detail = res.stderr.trim().split('\n').slice(-2).join(' ').replace(path, '').trim();
-  if (res.code !== 0) throw new ImportError(path, `cannot read video (${detail || `ffprobe exit ${res.code}`})`);
+  if (res.code !== 0)
+    throw new ImportError(path, `cannot read video (${detail || `ffprobe exit ${res.code}`})`);
   type Probe = {
-    streams?: { codec_name?: string; width?: number; height?: number; r_frame_rate?: string; nb_frames?: string; nb_read_packets?: string; duration?: string }[];
+    streams?: {
+      codec_name?: string;
+      width?: number;
+      height?: number;
+      r_frame_rate?: string;
+      nb_frames?: string;
+      nb_read_packets?: string;
+      duration?: string;
+    }[];
     format?: { duration?: string };
   };
   const doc = JSON.parse(res.stdout.toString()) as Probe;
@@ -55,7 +71,10 @@ export async function probeVideo(path: string, signal?: AbortSignal): Promise<Pr
   if (!(num > 0 && den > 0)) throw new ImportError(path, `has no usable frame rate (${s.r_frame_rate})`);
   if (!(read > 0)) throw new ImportError(path, 'contains no video frames');
   if (Number.isFinite(claimed) && read < claimed) {
-    throw new ImportError(path, `is truncated: the header lists ${claimed} frames but only ${read} are present`);
+    throw new ImportError(
+      path,
+      `is truncated: the header lists ${claimed} frames but only ${read} are present`,
+    );
   }
   if (detail) throw new ImportError(path, `is damaged (${detail})`);
   const durationS = Number(s.duration ?? doc.format?.duration ?? read * (den / num));
@@ -77,11 +96,30 @@ export async function probeVideo(path: string, signal?: AbortSignal): Promise<Pr
 export async function videoThumbnail(path: string, width = 240, signal?: AbortSignal): Promise<Buffer> {
   const res = await runTool(
     FFMPEG_PATH,
-    ['-v', 'error', '-i', path, '-frames:v', '1', '-vf', `scale=${width}:-2`, '-f', 'image2pipe', '-vcodec', 'mjpeg', '-q:v', '4', '-'],
+    [
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-frames:v',
+      '1',
+      '-vf',
+      `scale=${width}:-2`,
+      '-f',
+      'image2pipe',
+      '-vcodec',
+      'mjpeg',
+      '-q:v',
+      '4',
+      '-',
+    ],
     signal,
   );
   if (res.code !== 0 || res.stdout.length === 0) {
-    throw new ImportError(path, `cannot decode the first frame (${res.stderr.trim().split('\n').pop() ?? 'no output'})`);
+    throw new ImportError(
+      path,
+      `cannot decode the first frame (${res.stderr.trim().split('\n').pop() ?? 'no output'})`,
+    );
   }
   return res.stdout;
 }

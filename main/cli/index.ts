@@ -32,7 +32,11 @@ async function withContext(fn: (ctx: AppContext, out: Output) => Promise<number>
   let code = 1;
   let ctx: AppContext | null = null;
   try {
-    ctx = await createContext({ dataDir: resolve(globals().dataDir), transport: 'web', mediaUrl: (id) => `/media/${id}` });
+    ctx = await createContext({
+      dataDir: resolve(globals().dataDir),
+      transport: 'web',
+      mediaUrl: (id) => `/media/${id}`,
+    });
     code = await fn(ctx, out);
   } catch (err) {
     out.error((err as Error).message);
@@ -90,7 +94,9 @@ program
     withContext(async (ctx, out) => {
       const sessions = await listSessions(ctx.db);
       for (const s of sessions) {
-        out.info(`#${s.id}\t${s.name}\t${s.format}\t${s.cameraCount} cameras\t${s.frameCount} frames @ ${s.fps} fps`);
+        out.info(
+          `#${s.id}\t${s.name}\t${s.format}\t${s.cameraCount} cameras\t${s.frameCount} frames @ ${s.fps} fps`,
+        );
       }
       if (sessions.length === 0) out.info('no sessions');
       out.result({ sessions });
@@ -106,7 +112,9 @@ jobs
     withContext(async (ctx, out) => {
       const list = await listJobs(ctx.db, Number(o.limit));
       for (const j of list) {
-        out.info(`#${j.id}\t${j.kind}\t${j.state}\t${Math.round(j.progress * 100)}%\t${j.error ?? j.message}`);
+        out.info(
+          `#${j.id}\t${j.kind}\t${j.state}\t${Math.round(j.progress * 100)}%\t${j.error ?? j.message}`,
+        );
       }
       out.result({ jobs: list });
       return 0;
@@ -119,7 +127,8 @@ jobs
     withContext(async (ctx, out) => {
       const job = await ctx.runner.retry(Number(id));
       const done = await followJob(ctx, job.id);
-      if (done.state === 'succeeded' && done.kind === 'import') printImport(out, done.result as unknown as ImportResult);
+      if (done.state === 'succeeded' && done.kind === 'import')
+        printImport(out, done.result as unknown as ImportResult);
       else out.result(done);
       return finishJob(done, out);
     }),

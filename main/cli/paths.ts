@@ -6,7 +6,10 @@ export function findAppRoot(start: string = __dirname): string {
   let dir = resolve(start);
   for (;;) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'motion-studio') {
+    if (
+      existsSync(pkg) &&
+      (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'motion-studio'
+    ) {
       return dir;
     }
     const up = dirname(dir);

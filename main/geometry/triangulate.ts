@@ -49,20 +49,28 @@ export function triangulatePoint(
 /** Solves a 3x3 system by Cramer's rule (the normal matrix is symmetric positive definite here). */
 export function solve3(A: Float64Array, b: Float64Array, out: Float64Array): Float64Array {
   const det =
-    A[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (A[3] * A[8] - A[5] * A[6]) + A[2] * (A[3] * A[7] - A[4] * A[6]);
+    A[0] * (A[4] * A[8] - A[5] * A[7]) -
+    A[1] * (A[3] * A[8] - A[5] * A[6]) +
+    A[2] * (A[3] * A[7] - A[4] * A[6]);
   if (Math.abs(det) < 1e-18) {
     out.fill(NaN);
     return out;
   }
   const inv = 1 / det;
   out[0] =
-    (b[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (b[1] * A[8] - A[5] * b[2]) + A[2] * (b[1] * A[7] - A[4] * b[2])) *
+    (b[0] * (A[4] * A[8] - A[5] * A[7]) -
+      A[1] * (b[1] * A[8] - A[5] * b[2]) +
+      A[2] * (b[1] * A[7] - A[4] * b[2])) *
     inv;
   out[1] =
-    (A[0] * (b[1] * A[8] - A[5] * b[2]) - b[0] * (A[3] * A[8] - A[5] * A[6]) + A[2] * (A[3] * b[2] - b[1] * A[6])) *
+    (A[0] * (b[1] * A[8] - A[5] * b[2]) -
+      b[0] * (A[3] * A[8] - A[5] * A[6]) +
+      A[2] * (A[3] * b[2] - b[1] * A[6])) *
     inv;
   out[2] =
-    (A[0] * (A[4] * b[2] - b[1] * A[7]) - A[1] * (A[3] * b[2] - b[1] * A[6]) + b[0] * (A[3] * A[7] - A[4] * A[6])) *
+    (A[0] * (A[4] * b[2] - b[1] * A[7]) -
+      A[1] * (A[3] * b[2] - b[1] * A[6]) +
+      b[0] * (A[3] * A[7] - A[4] * A[6])) *
     inv;
   return out;
 }

@@ -72,9 +72,18 @@ export class JobRunner {
   async retry(id: number): Promise<JobInfo> {
     const job = await this.require(id);
     if (!['failed', 'cancelled', 'interrupted'].includes(job.state)) {
-      throw new JobError(`job #${id} is ${job.state}; only failed, cancelled or interrupted jobs can be retried`, 'conflict');
+      throw new JobError(
+        `job #${id} is ${job.state}; only failed, cancelled or interrupted jobs can be retried`,
+        'conflict',
+      );
     }
-    await updateJob(this.db, id, { state: 'queued', progress: 0, message: 'queued for retry', error: null, ownerPid: process.pid });
+    await updateJob(this.db, id, {
+      state: 'queued',
+      progress: 0,
+      message: 'queued for retry',
+      error: null,
+      ownerPid: process.pid,
+    });
     const out = await this.emitJob(id);
     void this.kick();
     return out;
@@ -127,14 +136,23 @@ export class JobRunner {
   }
 
   private async start(job: JobInfo): Promise<void> {
-    await updateJob(this.db, job.id, { state: 'running', progress: 0, message: 'starting', ownerPid: process.pid });
+    await updateJob(this.db, job.id, {
+      state: 'running',
+      progress: 0,
+      message: 'starting',
+      ownerPid: process.pid,
+    });
     await this.emitJob(job.id);
     const input: WorkerInput = { dataDir: this.dataDir, jobId: job.id, kind: job.kind, params: job.params };
     const worker = spawnWorker(input);
     this.running = { id: job.id, worker };
     let outcome: FromWorker | null = null;
     let chain = Promise.resolve();
-    const serial = (fn: () => Promise<unknown>) => (chain = chain.then(fn).then(() => undefined, () => undefined));
+    const serial = (fn: () => Promise<unknown>) =>
+      (chain = chain.then(fn).then(
+        () => undefined,
+        () => undefined,
+      ));
 
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'progress') {
@@ -162,7 +180,12 @@ export class JobRunner {
             ? { type: 'cancelled' }
             : { type: 'error', message: `job worker exited with code ${code}`, code: 'internal' });
         if (o.type === 'done') {
-          await updateJob(this.db, job.id, { state: 'succeeded', progress: 1, message: 'done', result: o.result });
+          await updateJob(this.db, job.id, {
+            state: 'succeeded',
+            progress: 1,
+            message: 'done',
+            result: o.result,
+          });
         } else if (o.type === 'cancelled') {
           if (!outcome) await JOB_KINDS[job.kind].cleanup(this.db, job.id).catch(() => undefined);
           await updateJob(this.db, job.id, { state: 'cancelled', message: 'cancelled' });

@@ -27,7 +27,11 @@ const CSP =
  * with a random token required on every request (header, `?token=` or the cookie set when the page
  * is first opened with the token), and a Host check against DNS rebinding.
  */
-export async function startServer(opts: { dataDir: string; port?: number; token?: string }): Promise<WebServer> {
+export async function startServer(opts: {
+  dataDir: string;
+  port?: number;
+  token?: string;
+}): Promise<WebServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   let port = 0;
   const cookieName = () => `studio_token_${port}`;
@@ -69,7 +73,10 @@ export async function startServer(opts: { dataDir: string; port?: number; token?
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (!hostOk(req)) return sendJson(res, 403, { code: 'unauthorized', message: 'unexpected Host header' });
     if (!authorized(req, url)) {
-      return sendJson(res, 401, { code: 'unauthorized', message: 'missing or wrong token; open the URL printed by studio serve' });
+      return sendJson(res, 401, {
+        code: 'unauthorized',
+        message: 'missing or wrong token; open the URL printed by studio serve',
+      });
     }
     if (req.method === 'POST' && url.pathname.startsWith('/api/')) {
       const method = url.pathname.slice(5);
@@ -96,13 +103,18 @@ export async function startServer(opts: { dataDir: string; port?: number; token?
       return;
     }
     if (req.method === 'GET') {
-      if (!rendererDir) return sendJson(res, 404, { code: 'not-found', message: 'renderer not built: run npm run build' });
+      if (!rendererDir)
+        return sendJson(res, 404, { code: 'not-found', message: 'renderer not built: run npm run build' });
       const file = readStatic(rendererDir, url.pathname === '/' ? '/index.html' : url.pathname);
       if (!file) return sendJson(res, 404, { code: 'not-found', message: `no file ${url.pathname}` });
-      const headers: Record<string, string> = { 'content-type': file.type, 'x-content-type-options': 'nosniff' };
+      const headers: Record<string, string> = {
+        'content-type': file.type,
+        'x-content-type-options': 'nosniff',
+      };
       if (file.type.startsWith('text/html')) {
         headers['content-security-policy'] = CSP;
-        headers['set-cookie'] = `${cookieName()}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+        headers['set-cookie'] =
+          `${cookieName()}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
       }
       res.writeHead(200, headers);
       return res.end(file.body);
@@ -171,4 +183,3 @@ function readJsonBody(req: IncomingMessage): Promise<unknown> {
     req.on('error', reject);
   });
 }
-

@@ -54,7 +54,14 @@ export async function listJobs(db: Db, limit = 100): Promise<JobInfo[]> {
 export async function updateJob(
   db: Db,
   id: number,
-  patch: Partial<{ state: JobState; progress: number; message: string; result: unknown; error: string | null; ownerPid: number }>,
+  patch: Partial<{
+    state: JobState;
+    progress: number;
+    message: string;
+    result: unknown;
+    error: string | null;
+    ownerPid: number;
+  }>,
 ): Promise<void> {
   const sets: string[] = ['updated_at = ?'];
   const vals: (string | number | null)[] = [now()];
@@ -75,9 +82,10 @@ export async function updateJob(
 
 /** The oldest queued job this process owns. */
 export async function nextQueuedJob(db: Db): Promise<JobInfo | undefined> {
-  const row = await db.get<JobRow>(`SELECT * FROM jobs WHERE state = 'queued' AND owner_pid = ? ORDER BY id LIMIT 1`, [
-    process.pid,
-  ]);
+  const row = await db.get<JobRow>(
+    `SELECT * FROM jobs WHERE state = 'queued' AND owner_pid = ? ORDER BY id LIMIT 1`,
+    [process.pid],
+  );
   return row ? toInfo(row) : undefined;
 }
 

@@ -130,7 +130,10 @@ export async function getMedia(
   );
 }
 
-export async function getMediaById(db: Db, mediaId: number): Promise<{ path: string; mime: string } | undefined> {
+export async function getMediaById(
+  db: Db,
+  mediaId: number,
+): Promise<{ path: string; mime: string } | undefined> {
   return db.get(
     `SELECT m.path, m.mime FROM media m JOIN cameras c ON c.id = m.camera_id JOIN sessions s ON s.id = c.session_id
       WHERE m.id = ? AND s.state = 'ready'`,

@@ -18,7 +18,11 @@ export async function benchStore(): Promise<Record<string, number>> {
     );
     const t0 = performance.now();
     await db.transaction(() =>
-      writeTrack(db, { sessionId, cameraId: null, kind: 'fit', layout: 'params75', names: [], frameShape: [per] }, data),
+      writeTrack(
+        db,
+        { sessionId, cameraId: null, kind: 'fit', layout: 'params75', names: [], frameShape: [per] },
+        data,
+      ),
     );
     const writeHourS = (performance.now() - t0) / 1000;
     const track = (await findTrack(db, sessionId, null, 'fit'))!;
@@ -27,7 +31,13 @@ export async function benchStore(): Promise<Record<string, number>> {
     const readHourS = (performance.now() - t1) / 1000;
     if (back.length !== data.length || back[12345] !== data[12345]) throw new Error('read back differs');
     await db.close();
-    return { writeHourS: round(writeHourS), readHourS: round(readHourS), frames, valuesPerFrame: per, megabytes: round(data.byteLength / 1e6) };
+    return {
+      writeHourS: round(writeHourS),
+      readHourS: round(readHourS),
+      frames,
+      valuesPerFrame: per,
+      megabytes: round(data.byteLength / 1e6),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -91,7 +91,7 @@ async function frameCounter(page: Page): Promise<{ frame: number; total: number 
 test.beforeAll(async () => {
   // The server serves the built renderer; without it every page is a 404, so say what to run.
   if (!fs.existsSync(path.join(repoRoot, 'out/renderer/index.html'))) {
-    throw new Error('out/renderer is not built: run `npm run build` (or `npm run build:renderer`) first');
+    throw new Error('out/renderer is not built: run `npm run build` first');
   }
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'motion-studio-e2e-'));
   serverUrl = await startServer(dataDir);

@@ -13,9 +13,14 @@ function longCapture(): string {
   const dir = copyPose2Sim();
   for (const cam of ['cam01', 'cam02', 'cam03', 'cam04']) {
     const folder = join(dir, 'pose', `${cam}_json`);
-    const originals = readdirSync(folder).sort().map((n) => readFileSync(join(folder, n)));
+    const originals = readdirSync(folder)
+      .sort()
+      .map((n) => readFileSync(join(folder, n)));
     for (let f = originals.length; f < FRAMES_PER_CAMERA; f++) {
-      writeFileSync(join(folder, `${cam}.${String(f).padStart(5, '0')}.json`), originals[f % originals.length]);
+      writeFileSync(
+        join(folder, `${cam}.${String(f).padStart(5, '0')}.json`),
+        originals[f % originals.length],
+      );
     }
   }
   return dir;
@@ -39,7 +44,9 @@ describe('an import killed with SIGKILL', () => {
     const capture = longCapture();
     const dataDir = tempDir('studio-crash-');
     const child = studio(['import', capture, '--data-dir', dataDir, '--json']);
-    const exited = new Promise<number | null>((r) => child.on('exit', (_code, signal) => r(signal ? 1 : _code)));
+    const exited = new Promise<number | null>((r) =>
+      child.on('exit', (_code, signal) => r(signal ? 1 : _code)),
+    );
 
     // Wait until at least one camera's keypoints are committed but the session is not finished, then kill.
     let partialTracks = 0;
@@ -48,7 +55,10 @@ describe('an import killed with SIGKILL', () => {
       try {
         const db = await Db.open(libraryPath(dataDir));
         db.configureBusyTimeout(1000);
-        partialTracks = await count(db, `SELECT COUNT(*) AS n FROM tracks t JOIN sessions s ON s.id = t.session_id WHERE s.state = 'importing'`).catch(() => 0);
+        partialTracks = await count(
+          db,
+          `SELECT COUNT(*) AS n FROM tracks t JOIN sessions s ON s.id = t.session_id WHERE s.state = 'importing'`,
+        ).catch(() => 0);
         await db.close();
       } catch {
         // library not created yet
@@ -66,17 +76,31 @@ describe('an import killed with SIGKILL', () => {
     await db.close();
 
     // The next studio process marks the dead process's job interrupted.
-    const listed = spawnSync(process.execPath, ['--import', 'tsx', 'main/cli/index.ts', 'jobs', '--data-dir', dataDir, '--json'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-    });
+    const listed = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'main/cli/index.ts', 'jobs', '--data-dir', dataDir, '--json'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
     const jobs = JSON.parse(listed.stdout.trim().split('\n').pop()!).jobs as { id: number; state: string }[];
     expect(jobs).toHaveLength(1);
     expect(jobs[0].state).toBe('interrupted');
 
     const retry = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'main/cli/index.ts', 'jobs', 'retry', String(jobs[0].id), '--data-dir', dataDir, '--json'],
+      [
+        '--import',
+        'tsx',
+        'main/cli/index.ts',
+        'jobs',
+        'retry',
+        String(jobs[0].id),
+        '--data-dir',
+        dataDir,
+        '--json',
+      ],
       { cwd: REPO_ROOT, encoding: 'utf8' },
     );
     expect(retry.status, retry.stderr).toBe(0);
@@ -89,7 +113,9 @@ describe('an import killed with SIGKILL', () => {
     expect(await count(after, 'SELECT COUNT(*) AS n FROM cameras')).toBe(4);
     expect(await count(after, 'SELECT COUNT(*) AS n FROM media')).toBe(4);
     expect(await count(after, 'SELECT COUNT(*) AS n FROM tracks')).toBe(4);
-    expect(await count(after, 'SELECT COUNT(*) AS n FROM chunks')).toBe(4 * Math.ceil(FRAMES_PER_CAMERA / 256));
+    expect(await count(after, 'SELECT COUNT(*) AS n FROM chunks')).toBe(
+      4 * Math.ceil(FRAMES_PER_CAMERA / 256),
+    );
     expect(await count(after, 'SELECT COUNT(*) AS n FROM jobs')).toBe(1);
     expect(await count(after, `SELECT COUNT(*) AS n FROM jobs WHERE state = 'succeeded'`)).toBe(1);
     await after.close();

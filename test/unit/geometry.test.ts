@@ -42,7 +42,9 @@ describe('camera geometry', () => {
   it('undistorts what it distorted', () => {
     const p = projectPoint(cams[0], [0.4, -0.6, 1.7], new Float64Array(2));
     const n = undistortPixel(cams[0], p[0], p[1], new Float64Array(2));
-    const Xc = [0, 1, 2].map((i) => cams[0].R[3 * i] * 0.4 + cams[0].R[3 * i + 1] * -0.6 + cams[0].R[3 * i + 2] * 1.7 + cams[0].t[i]);
+    const Xc = [0, 1, 2].map(
+      (i) => cams[0].R[3 * i] * 0.4 + cams[0].R[3 * i + 1] * -0.6 + cams[0].R[3 * i + 2] * 1.7 + cams[0].t[i],
+    );
     expect(n[0]).toBeCloseTo(Xc[0] / Xc[2], 8);
     expect(n[1]).toBeCloseTo(Xc[1] / Xc[2], 8);
   });

@@ -1,4 +1,12 @@
-import { readFileSync, renameSync, rmSync, truncateSync, writeFileSync, statSync, symlinkSync } from 'node:fs';
+import {
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../main/api/context';
@@ -46,7 +54,10 @@ describe('bad input is refused with a clear error and leaves nothing behind', ()
   it('keypoint JSON with NaN', async () => {
     const dir = copyPose2Sim();
     const file = join(dir, 'pose', 'cam04_json', 'cam04.0057.json');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/"pose_keypoints_2d":\[[-\d.]+/, '"pose_keypoints_2d":[NaN'));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/"pose_keypoints_2d":\[[-\d.]+/, '"pose_keypoints_2d":[NaN'),
+    );
     // cam04 is the last camera: cameras 1-3 are already written when this file is read.
     await expectFailure(dir, file, /malformed JSON/);
   });
@@ -87,7 +98,9 @@ describe('bad input is refused with a clear error and leaves nothing behind', ()
     symlinkSync(join(POSE2SIM, 'videos', 'cam01.mp4'), join(dir, 'outside.mp4'));
     const manifest = {
       version: 1,
-      cameras: [{ name: 'cam01', video: 'outside.mp4', calibration: { qca: 'Calib.qca.txt', serial: 'cam_01' } }],
+      cameras: [
+        { name: 'cam01', video: 'outside.mp4', calibration: { qca: 'Calib.qca.txt', serial: 'cam_01' } },
+      ],
     };
     writeFileSync(join(dir, 'session.json'), JSON.stringify(manifest));
     await expectFailure(dir, join(dir, 'session.json'), /links outside the session folder/);

@@ -29,18 +29,32 @@ describe('library store', () => {
     const frames = 1000;
     const data = new Float32Array(frames * 25 * 3).map((_, i) => (i % 97 === 0 ? NaN : Math.sin(i) * 1000));
     await db.transaction(() =>
-      writeTrack(db, { sessionId, cameraId: null, kind: 'k', layout: 'BODY_25', names: [], frameShape: [25, 3] }, data, 256),
+      writeTrack(
+        db,
+        { sessionId, cameraId: null, kind: 'k', layout: 'BODY_25', names: [], frameShape: [25, 3] },
+        data,
+        256,
+      ),
     );
     const track = (await findTrack(db, sessionId, null, 'k'))!;
     expect(track.frame_count).toBe(frames);
     expect((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM chunks'))!.n).toBe(4);
     const shapes = await db.all<{ shape: string }>('SELECT shape FROM chunks ORDER BY chunk_index');
-    expect(shapes.map((s) => JSON.parse(s.shape))).toEqual([[256, 25, 3], [256, 25, 3], [256, 25, 3], [232, 25, 3]]);
+    expect(shapes.map((s) => JSON.parse(s.shape))).toEqual([
+      [256, 25, 3],
+      [256, 25, 3],
+      [256, 25, 3],
+      [232, 25, 3],
+    ]);
     const all = await readTrack(db, track);
     expect(Buffer.from(all.buffer).equals(Buffer.from(data.buffer))).toBe(true);
     const mid = await readTrackRange(db, track, 250, 20);
     expect(mid.count).toBe(20);
-    expect(Buffer.from(mid.data.buffer).equals(Buffer.from(data.subarray(250 * 75, 270 * 75).buffer.slice(250 * 75 * 4, 270 * 75 * 4)))).toBe(true);
+    expect(
+      Buffer.from(mid.data.buffer).equals(
+        Buffer.from(data.subarray(250 * 75, 270 * 75).buffer.slice(250 * 75 * 4, 270 * 75 * 4)),
+      ),
+    ).toBe(true);
     const tail = await readTrackRange(db, track, 990, 50);
     expect(tail.count).toBe(10);
     // Deleting the session removes its tracks and chunks (ON DELETE CASCADE).
@@ -53,8 +67,12 @@ describe('library store', () => {
     const db = await openLibrary(tempDir());
     await expect(
       db.transaction(async () => {
-        await db.run(`INSERT INTO sessions (name, source_path, format, state, created_at) VALUES ('a', '/a', 't', 'ready', 'now')`);
-        await db.run(`INSERT INTO sessions (name, source_path, format, state, created_at) VALUES ('b', '/a', 't', 'ready', 'now')`);
+        await db.run(
+          `INSERT INTO sessions (name, source_path, format, state, created_at) VALUES ('a', '/a', 't', 'ready', 'now')`,
+        );
+        await db.run(
+          `INSERT INTO sessions (name, source_path, format, state, created_at) VALUES ('b', '/a', 't', 'ready', 'now')`,
+        );
       }),
     ).rejects.toThrow(/UNIQUE/);
     expect((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM sessions'))!.n).toBe(0);
@@ -65,10 +83,10 @@ describe('library store', () => {
     const dir = tempDir();
     const db = await openLibrary(dir);
     for (let i = 0; i < 200; i++) {
-      await db.run(`INSERT INTO sessions (name, source_path, format, state, created_at) VALUES (?, ?, 't', 'ready', 'now')`, [
-        `s${i}`.repeat(50),
-        `/p${i}`,
-      ]);
+      await db.run(
+        `INSERT INTO sessions (name, source_path, format, state, created_at) VALUES (?, ?, 't', 'ready', 'now')`,
+        [`s${i}`.repeat(50), `/p${i}`],
+      );
     }
     await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     await db.close();

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HANDLERS } from '../../main/api/handlers';
 import { startServer, type WebServer } from '../../main/server/server';
-import { API_METHODS, type ApiMethod, type ApiRequest, type JobInfo, type SessionDetail } from '../../preload/api';
+import {
+  API_METHODS,
+  type ApiMethod,
+  type ApiRequest,
+  type JobInfo,
+  type SessionDetail,
+} from '../../preload/api';
 import { cleanupTempDirs, POSE2SIM, tempDir } from './fixtures';
 
 describe('web transport', () => {
@@ -90,11 +96,15 @@ describe('web transport', () => {
     };
     const answers: Record<string, { status: number; body: any }> = {};
     // deleteSession last: the others need the session.
-    const order = [...API_METHODS].sort((a, b) => Number(a === 'deleteSession') - Number(b === 'deleteSession'));
+    const order = [...API_METHODS].sort(
+      (a, b) => Number(a === 'deleteSession') - Number(b === 'deleteSession'),
+    );
     for (const m of order) answers[m] = await call(m, requests[m]);
     for (const m of API_METHODS) {
       // retryJob of a succeeded job is a 409 conflict: an answer, with a reason.
-      expect(answers[m].status, `${m}: ${JSON.stringify(answers[m].body)}`).toBe(m === 'retryJob' ? 409 : 200);
+      expect(answers[m].status, `${m}: ${JSON.stringify(answers[m].body)}`).toBe(
+        m === 'retryJob' ? 409 : 200,
+      );
     }
     expect(answers.libraryInfo.body.transport).toBe('web');
     expect(answers.listSessions.body).toHaveLength(1);

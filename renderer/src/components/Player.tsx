@@ -4,6 +4,7 @@ import { errorMessage, getApi } from '../api-client';
 import { KeypointCache } from '../keypoints';
 import { drawKeypoints } from '../overlay';
 import { bonesFor, jointColor } from '../skeleton';
+import { usePlayerKeys } from './usePlayerKeys';
 
 interface Props {
   sessionId: number;
@@ -13,11 +14,6 @@ interface Props {
   initialFrame?: number;
   /** Told of every frame change, so the session view can carry the frame across camera switches. */
   onFrame?: (frame: number) => void;
-}
-
-function isTextTarget(t: EventTarget | null): boolean {
-  if (!(t instanceof HTMLElement)) return false;
-  return t.isContentEditable || t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT';
 }
 
 /** One camera's video with its 2D keypoints drawn on top, frame-exact stepping and playback. */
@@ -112,7 +108,10 @@ export function Player({ sessionId, camera, video: info, initialFrame = 0, onFra
     if (!v) return;
     if (v.paused) {
       if (frameRef.current >= frameCount - 1) v.currentTime = timeOf(0);
-      v.play().catch((err: unknown) => setError(errorMessage(err)));
+      v.play().catch((err: unknown) => {
+        // A pause or seek right after play() aborts it; that is the user's doing, not an error.
+        if (!(err instanceof DOMException && err.name === 'AbortError')) setError(errorMessage(err));
+      });
     } else {
       v.pause();
       // Snap to the middle of the frame we report, so picture and overlay agree exactly.
@@ -203,31 +202,7 @@ export function Player({ sessionId, camera, video: info, initialFrame = 0, onFra
     };
   }, [playing, frameOf, showFrame]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.altKey || e.ctrlKey || e.metaKey || isTextTarget(e.target)) return;
-      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
-        e.preventDefault();
-        seekTo(frameRef.current + (e.key === 'ArrowRight' ? 1 : -1) * (e.shiftKey ? 10 : 1));
-      } else if (e.key === 'Home' || e.key === 'End') {
-        e.preventDefault();
-        seekTo(e.key === 'Home' ? 0 : frameCount - 1);
-      } else if (e.key === ' ') {
-        // preventDefault also stops a focused button from turning the same Space into a click.
-        e.preventDefault();
-        if (!e.repeat) togglePlay();
-      }
-    };
-    const onKeyUp = (e: KeyboardEvent) => {
-      if (e.key === ' ' && !isTextTarget(e.target)) e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    window.addEventListener('keyup', onKeyUp);
-    return () => {
-      window.removeEventListener('keydown', onKey);
-      window.removeEventListener('keyup', onKeyUp);
-    };
-  }, [frameCount, seekTo, togglePlay]);
+  usePlayerKeys({ frameRef, frameCount, seekTo, togglePlay });
 
   // The overlay's backing store follows the displayed size; redraw whenever the layout changes it.
   useEffect(() => {
