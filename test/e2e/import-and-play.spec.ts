@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { FFMPEG_PATH as ffmpegPath } from '../../main/capture/ffmpeg';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const sampleDir = path.resolve(repoRoot, '../shared/data/pose2sim-balancing');
@@ -164,9 +165,73 @@ test('imports the Pose2Sim sample and steps through frames with keypoints drawn'
   await expect.poll(async () => Number(await overlay.getAttribute('data-points'))).toBeGreaterThan(10);
   await expect.poll(() => video.evaluate((v) => (v as HTMLVideoElement).seeking)).toBe(false);
 
+  // The picture on screen is exactly frame `target`: closer to ffmpeg's decode of that frame than to its neighbours.
+  // Both sides average whole 20x20 pixel blocks (canvas at native size here, ffmpeg's area filter there), so
+  // what remains between them is the picture, not two different scaling filters.
+  const shown = await video.evaluate((v) => {
+    const el = v as HTMLVideoElement;
+    const c = document.createElement('canvas');
+    c.width = el.videoWidth;
+    c.height = el.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true })!;
+    g.drawImage(el, 0, 0);
+    const rgba = g.getImageData(0, 0, c.width, c.height).data;
+    const bw = 54;
+    const bh = 96;
+    const sx = c.width / bw;
+    const sy = c.height / bh;
+    const grey = new Array<number>(bw * bh).fill(0);
+    const count = new Array<number>(bw * bh).fill(0);
+    for (let y = 0; y < c.height; y++) {
+      for (let x = 0; x < c.width; x++) {
+        const i = 4 * (y * c.width + x);
+        const k = Math.min(bh - 1, Math.floor(y / sy)) * bw + Math.min(bw - 1, Math.floor(x / sx));
+        grey[k] += 0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2];
+        count[k]++;
+      }
+    }
+    return grey.map((g2, k) => g2 / count[k]);
+  });
+  const distance = (frame: number) => {
+    const ref = ffmpegFrameGrey(path.join(sampleDir, 'videos', 'cam01.mp4'), frame, 54, 96);
+    let sum = 0;
+    for (let i = 0; i < ref.length; i++) sum += Math.abs(ref[i] - shown[i]);
+    return sum / ref.length;
+  };
+  const t = Number(target);
+  const here = distance(t);
+  console.log(
+    `frame ${t}: grey distance ${here.toFixed(2)}, neighbours ${distance(t - 1).toFixed(2)} / ${distance(t + 1).toFixed(2)}`,
+  );
+  expect(here).toBeLessThan(distance(t - 1));
+  expect(here).toBeLessThan(distance(t + 1));
+
   await page.screenshot({ path: path.join(screenshotDir, 'session-view.png') });
   expect(pageErrors).toEqual([]);
 });
+
+/** Frame `n` decoded by the bundled ffmpeg, scaled and converted to 8-bit grey. */
+function ffmpegFrameGrey(file: string, n: number, w: number, h: number): Uint8Array {
+  const out = spawnSync(
+    ffmpegPath,
+    [
+      '-v',
+      'error',
+      '-i',
+      file,
+      '-vf',
+      `select=eq(n\\,${n}),scale=${w}:${h}:flags=area,format=gray`,
+      '-frames:v',
+      '1',
+      '-f',
+      'rawvideo',
+      '-',
+    ],
+    { maxBuffer: 1 << 20 },
+  );
+  if (out.status !== 0 || out.stdout.length !== w * h) throw new Error(`ffmpeg frame ${n}: ${out.stderr}`);
+  return new Uint8Array(out.stdout);
+}
 
 test('importing a folder that does not exist shows an error naming it', async ({ page }) => {
   const pageErrors = watchPage(page);
