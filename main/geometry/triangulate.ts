@@ -7,15 +7,20 @@ import { undistortPixel } from './camera';
  * point is the eigenvector of A^T A with the smallest eigenvalue, found here by solving the 3x3 normal
  * equations of the inhomogeneous system (X_w = 1), fine for points in front of the cameras.
  */
+// Scratch space reused across calls: triangulation runs per joint per frame.
+const AtA = new Float64Array(9);
+const Atb = new Float64Array(3);
+const n = new Float64Array(2);
+const row = new Float64Array(3);
+
 export function triangulatePoint(
   cals: CameraCalibration[],
   pixels: ArrayLike<number>,
   weights: ArrayLike<number>,
   out = new Float64Array(3),
 ): Float64Array {
-  const AtA = new Float64Array(9);
-  const Atb = new Float64Array(3);
-  const n = new Float64Array(2);
+  AtA.fill(0);
+  Atb.fill(0);
   let views = 0;
   for (let c = 0; c < cals.length; c++) {
     const w = weights[c];
@@ -28,11 +33,10 @@ export function triangulatePoint(
     for (let k = 0; k < 2; k++) {
       const m = n[k];
       // Row: (m * R[2,:] - R[k,:]) . X = -(m * t2 - t_k)
-      const a0 = m * R[6] - R[3 * k];
-      const a1 = m * R[7] - R[3 * k + 1];
-      const a2 = m * R[8] - R[3 * k + 2];
+      row[0] = m * R[6] - R[3 * k];
+      row[1] = m * R[7] - R[3 * k + 1];
+      row[2] = m * R[8] - R[3 * k + 2];
       const b = -(m * t[2] - t[k]);
-      const row = [a0, a1, a2];
       for (let i = 0; i < 3; i++) {
         for (let j = 0; j < 3; j++) AtA[3 * i + j] += w * row[i] * row[j];
         Atb[i] += w * row[i] * b;
