@@ -1,4 +1,29 @@
 /** 2D keypoint layouts as detectors write them; names follow each detector's own documentation. */
+
+// COCO-17 keypoints.
+const COCO_17 = [
+  'Nose',
+  'LEye',
+  'REye',
+  'LEar',
+  'REar',
+  'LShoulder',
+  'RShoulder',
+  'LElbow',
+  'RElbow',
+  'LWrist',
+  'RWrist',
+  'LHip',
+  'RHip',
+  'LKnee',
+  'RKnee',
+  'LAnkle',
+  'RAnkle',
+] as const;
+
+// The six foot keypoints OpenPose adds in BODY_25 and BODY_25B, in its order.
+const FEET = ['LBigToe', 'LSmallToe', 'LHeel', 'RBigToe', 'RSmallToe', 'RHeel'] as const;
+
 export const KEYPOINT_LAYOUTS: Record<string, readonly string[]> = {
   // OpenPose BODY_25 (pose/poseParameters.cpp).
   BODY_25: [
@@ -21,61 +46,11 @@ export const KEYPOINT_LAYOUTS: Record<string, readonly string[]> = {
     'LEye',
     'REar',
     'LEar',
-    'LBigToe',
-    'LSmallToe',
-    'LHeel',
-    'RBigToe',
-    'RSmallToe',
-    'RHeel',
+    ...FEET,
   ],
-  // OpenPose experimental BODY_25B (the model Pose2Sim's demo uses).
-  BODY_25B: [
-    'Nose',
-    'LEye',
-    'REye',
-    'LEar',
-    'REar',
-    'LShoulder',
-    'RShoulder',
-    'LElbow',
-    'RElbow',
-    'LWrist',
-    'RWrist',
-    'LHip',
-    'RHip',
-    'LKnee',
-    'RKnee',
-    'LAnkle',
-    'RAnkle',
-    'Neck',
-    'Head',
-    'LBigToe',
-    'LSmallToe',
-    'LHeel',
-    'RBigToe',
-    'RSmallToe',
-    'RHeel',
-  ],
-  // COCO-17 keypoints.
-  COCO_17: [
-    'Nose',
-    'LEye',
-    'REye',
-    'LEar',
-    'REar',
-    'LShoulder',
-    'RShoulder',
-    'LElbow',
-    'RElbow',
-    'LWrist',
-    'RWrist',
-    'LHip',
-    'RHip',
-    'LKnee',
-    'RKnee',
-    'LAnkle',
-    'RAnkle',
-  ],
+  // OpenPose experimental BODY_25B (the model Pose2Sim's demo uses): COCO order, then neck, head top, feet.
+  BODY_25B: [...COCO_17, 'Neck', 'Head', ...FEET],
+  COCO_17,
 };
 
 export function layoutNames(layout: string): readonly string[] | undefined {
