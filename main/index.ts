@@ -5,8 +5,7 @@ import { API_METHODS, IPC_CALL_PREFIX, IPC_EVENT_CHANNEL, MEDIA_PROTOCOL } from 
 import { createContext } from './api/context';
 import { toErrorBody } from './api/errors';
 import { dispatch } from './api/handlers';
-import { serveRange } from './capture/media-range';
-import { getMediaById } from './store/sessions';
+import { serveRegisteredMedia } from './capture/media-range';
 
 // The thin Electron entry: a window, the IPC transport over the shared handler table, and the media
 // protocol. Everything else lives in testable modules that run without Electron.
@@ -39,10 +38,11 @@ async function start(): Promise<void> {
   // Only media rows registered for a session are reachable; there is no file:// access from the UI.
   protocol.handle(MEDIA_PROTOCOL, async (request) => {
     const url = new URL(request.url);
-    const media =
-      url.host === 'media' ? await getMediaById(ctx.db, Number(url.pathname.slice(1))) : undefined;
-    if (!media) return new Response('not found', { status: 404 });
-    const r = serveRange(media.path, media.mime, request.headers.get('range'));
+    const r =
+      url.host === 'media'
+        ? await serveRegisteredMedia(ctx.db, Number(url.pathname.slice(1)), request.headers.get('range'))
+        : null;
+    if (!r) return new Response('not found', { status: 404 });
     const body = r.body ? (Readable.toWeb(r.body) as ReadableStream) : null;
     return new Response(body, { status: r.status, headers: r.headers });
   });

@@ -1,5 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { Db } from '../store/db';
+import { getMediaById } from '../store/sessions';
 
 export interface RangeReply {
   status: 200 | 206 | 416;
@@ -42,4 +44,17 @@ export function serveRange(path: string, mime: string, rangeHeader: string | und
     },
     body: createReadStream(path, { start, end }),
   };
+}
+
+/**
+ * The one way a transport reaches a file: by the id of a media row registered for a ready session.
+ * Null when there is no such row, so nothing outside the library is ever served.
+ */
+export async function serveRegisteredMedia(
+  db: Db,
+  mediaId: number,
+  rangeHeader: string | undefined | null,
+): Promise<RangeReply | null> {
+  const media = Number.isInteger(mediaId) ? await getMediaById(db, mediaId) : undefined;
+  return media ? serveRange(media.path, media.mime, rangeHeader) : null;
 }

@@ -10,17 +10,27 @@ import { resolveInside } from './paths';
 
 export const MANIFEST_FILE = 'session.json';
 
-/** Decides the folder's format and resolves every file it names. Reads metadata only, writes nothing. */
-export function planSession(folder: string): SessionPlan {
-  let root = resolve(folder);
+/**
+ * The canonical path of a session folder (symlinks and `..` resolved): the identity a session's
+ * source_path is stored and compared under.
+ */
+export function sessionRoot(folder: string): string {
+  const path = resolve(folder);
   let isDir: boolean;
+  let root: string;
   try {
-    isDir = statSync(root).isDirectory();
-    root = realpathSync(root);
+    isDir = statSync(path).isDirectory();
+    root = realpathSync(path);
   } catch {
-    throw new ImportError(root, 'folder does not exist', 'not-found');
+    throw new ImportError(path, 'folder does not exist', 'not-found');
   }
   if (!isDir) throw new ImportError(root, 'is not a folder');
+  return root;
+}
+
+/** Decides the folder's format and resolves every file it names. Reads metadata only, writes nothing. */
+export function planSession(folder: string): SessionPlan {
+  const root = sessionRoot(folder);
   if (existsSync(join(root, MANIFEST_FILE))) return readManifestPlan(root, MANIFEST_FILE);
   const qca = findCalibration(root);
   if (!qca) {

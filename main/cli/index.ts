@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { ImportResult, JobInfo } from '../../preload/api';
 import { createContext, type AppContext } from '../api/context';
 import { APP_VERSION } from '../api/handlers';
-import { planSession } from '../capture/plan';
+import { sessionRoot } from '../capture/plan';
 import { listJobs } from '../store/jobs';
 import { defaultDataDir } from '../store/library';
 import { findSessionBySource, getSession, listSessions } from '../store/sessions';
@@ -151,8 +151,7 @@ program
   .action((dir: string | undefined) =>
     withContext(async (ctx, out) => {
       const folder = resolve(dir ?? defaultDemoFolder());
-      const root = planSession(folder).root;
-      let sessionId = (await findSessionBySource(ctx.db, root))?.id;
+      let sessionId = (await findSessionBySource(ctx.db, sessionRoot(folder)))?.id;
       if (sessionId === undefined) {
         const job = await ctx.runner.submit('import', { path: folder });
         const done = await followJob(ctx, job.id);

@@ -5,8 +5,7 @@ import { WebSocketServer } from 'ws';
 import { createContext, type AppContext } from '../api/context';
 import { HTTP_STATUS, toErrorBody } from '../api/errors';
 import { dispatch } from '../api/handlers';
-import { serveRange } from '../capture/media-range';
-import { getMediaById } from '../store/sessions';
+import { serveRegisteredMedia } from '../capture/media-range';
 import { findRendererDir, readStatic } from './static';
 
 export interface WebServer {
@@ -94,9 +93,8 @@ export async function startServer(opts: {
       }
     }
     if (req.method === 'GET' && url.pathname.startsWith('/media/')) {
-      const media = await getMediaById(ctx.db, Number(url.pathname.slice(7)));
-      if (!media) return sendJson(res, 404, { code: 'not-found', message: 'no such media' });
-      const reply = serveRange(media.path, media.mime, req.headers.range);
+      const reply = await serveRegisteredMedia(ctx.db, Number(url.pathname.slice(7)), req.headers.range);
+      if (!reply) return sendJson(res, 404, { code: 'not-found', message: 'no such media' });
       res.writeHead(reply.status, reply.headers);
       if (reply.body) reply.body.pipe(res);
       else res.end();
