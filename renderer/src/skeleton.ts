@@ -9,16 +9,12 @@ const BONES_BY_NAME: [string, string][] = [
   ['leye', 'lear'],
   ['reye', 'rear'],
   ['nose', 'neck'],
-  ['nose', 'upperneck'],
-  ['upperneck', 'headtop'],
   // Trunk
   ['neck', 'lshoulder'],
   ['neck', 'rshoulder'],
   ['neck', 'midhip'],
   ['midhip', 'lhip'],
   ['midhip', 'rhip'],
-  ['upperneck', 'lshoulder'],
-  ['upperneck', 'rshoulder'],
   // Arms
   ['lshoulder', 'lelbow'],
   ['lelbow', 'lwrist'],
