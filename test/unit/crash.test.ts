@@ -1,30 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Db } from '../../main/store/db';
 import { libraryPath, openLibrary } from '../../main/store/library';
-import { cleanupTempDirs, copyPose2Sim, REPO_ROOT, tempDir } from './fixtures';
+import { cleanupTempDirs, copyPose2SimWithFrames, REPO_ROOT, tempDir } from './fixtures';
 
 const FRAMES_PER_CAMERA = 4000;
-
-/** The real capture with each camera's 100 keypoint files repeated to 4000 frames, so an import takes long enough to kill. */
-function longCapture(): string {
-  const dir = copyPose2Sim();
-  for (const cam of ['cam01', 'cam02', 'cam03', 'cam04']) {
-    const folder = join(dir, 'pose', `${cam}_json`);
-    const originals = readdirSync(folder)
-      .sort()
-      .map((n) => readFileSync(join(folder, n)));
-    for (let f = originals.length; f < FRAMES_PER_CAMERA; f++) {
-      writeFileSync(
-        join(folder, `${cam}.${String(f).padStart(5, '0')}.json`),
-        originals[f % originals.length],
-      );
-    }
-  }
-  return dir;
-}
 
 function studio(args: string[]) {
   return spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'main/cli/index.ts'), ...args], {
@@ -41,7 +22,7 @@ describe('an import killed with SIGKILL', () => {
   afterAll(() => cleanupTempDirs());
 
   it('leaves a sound library, an interrupted job, and a retry that completes without duplicates', async () => {
-    const capture = longCapture();
+    const capture = copyPose2SimWithFrames(FRAMES_PER_CAMERA);
     const dataDir = tempDir('studio-crash-');
     const child = studio(['import', capture, '--data-dir', dataDir, '--json']);
     const exited = new Promise<number | null>((r) =>

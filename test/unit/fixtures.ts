@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -18,6 +18,27 @@ export function tempDir(prefix = 'studio-test-'): string {
 export function copyPose2Sim(): string {
   const dir = join(tempDir('studio-capture-'), 'pose2sim-balancing');
   cpSync(POSE2SIM, dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * A copy of the real capture whose cameras' 100 keypoint files are repeated (cycling) up to `frames`
+ * per camera, so an import lasts long enough to be cancelled or killed midway.
+ */
+export function copyPose2SimWithFrames(frames: number): string {
+  const dir = copyPose2Sim();
+  for (const cam of ['cam01', 'cam02', 'cam03', 'cam04']) {
+    const folder = join(dir, 'pose', `${cam}_json`);
+    const originals = readdirSync(folder)
+      .sort()
+      .map((n) => readFileSync(join(folder, n)));
+    for (let f = originals.length; f < frames; f++) {
+      writeFileSync(
+        join(folder, `${cam}.${String(f).padStart(5, '0')}.json`),
+        originals[f % originals.length],
+      );
+    }
+  }
   return dir;
 }
 

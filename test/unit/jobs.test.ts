@@ -1,20 +1,15 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../preload/api';
-import { cleanupTempDirs, copyPose2Sim, POSE2SIM } from './fixtures';
+import { cleanupTempDirs, copyPose2Sim, copyPose2SimWithFrames, POSE2SIM } from './fixtures';
 import { openTestContext, rowCounts, runImport } from './import-helpers';
 
 describe('durable jobs', () => {
   afterAll(() => cleanupTempDirs());
 
   it('cancels a running import through its AbortSignal and removes what it wrote', async () => {
-    const dir = copyPose2Sim();
-    for (const cam of ['cam01', 'cam02', 'cam03', 'cam04']) {
-      const folder = join(dir, 'pose', `${cam}_json`);
-      const first = readFileSync(join(folder, readdirSync(folder).sort()[0]));
-      for (let f = 100; f < 3000; f++) writeFileSync(join(folder, `${cam}.${f}.json`), first);
-    }
+    const dir = copyPose2SimWithFrames(3000);
     const ctx = await openTestContext();
     const job = await ctx.runner.submit('import', { path: dir });
     const progressed = new Promise<void>((resolve) => {
