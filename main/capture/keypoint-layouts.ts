@@ -51,6 +51,18 @@ export const KEYPOINT_LAYOUTS: Record<string, readonly string[]> = {
   // OpenPose experimental BODY_25B (the model Pose2Sim's demo uses): COCO order, then neck, head top, feet.
   BODY_25B: [...COCO_17, 'Neck', 'Head', ...FEET],
   COCO_17,
+  // MediaPipe Pose (BlazePose) 33 landmarks, in its order.
+  MEDIAPIPE_33: [
+    'nose',
+    ...['left', 'right'].flatMap((s) => [`${s}_eye_inner`, `${s}_eye`, `${s}_eye_outer`]),
+    'left_ear',
+    'right_ear',
+    'mouth_left',
+    'mouth_right',
+    ...['shoulder', 'elbow', 'wrist', 'pinky', 'index', 'thumb', 'hip', 'knee', 'ankle', 'heel', 'foot_index'].flatMap(
+      (j) => [`left_${j}`, `right_${j}`],
+    ),
+  ],
 };
 
 export function layoutNames(layout: string): readonly string[] | undefined {

@@ -11,6 +11,7 @@ import { findSessionBySource, getSession, listSessions } from '../store/sessions
 import { followJob, Output } from './output';
 import { defaultDemoFolder } from './paths';
 import { startServer } from '../server/server';
+import { registerBodyCommands } from './body-commands';
 
 interface GlobalOpts {
   dataDir: string;
@@ -181,6 +182,8 @@ program
       return 0;
     }),
   );
+
+registerBodyCommands(program, () => globals().json);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

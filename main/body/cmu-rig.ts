@@ -1,0 +1,37 @@
+/**
+ * The 31-bone CMU-compatible rig (MakeHuman `cmu_mb`, MotionBuilder names) in kinematic order, with
+ * the CMU ASF bone each one corresponds to. A joint is a bone's head; its rotation is the bone's.
+ */
+export const CMU_RIG: ReadonlyArray<readonly [rig: string, asf: string]> = [
+  ['Hips', 'root'],
+  ['LHipJoint', 'lhipjoint'],
+  ['LeftUpLeg', 'lfemur'],
+  ['LeftLeg', 'ltibia'],
+  ['LeftFoot', 'lfoot'],
+  ['LeftToeBase', 'ltoes'],
+  ['RHipJoint', 'rhipjoint'],
+  ['RightUpLeg', 'rfemur'],
+  ['RightLeg', 'rtibia'],
+  ['RightFoot', 'rfoot'],
+  ['RightToeBase', 'rtoes'],
+  ['LowerBack', 'lowerback'],
+  ['Spine', 'upperback'],
+  ['Spine1', 'thorax'],
+  ['Neck', 'lowerneck'],
+  ['Neck1', 'upperneck'],
+  ['Head', 'head'],
+  ['LeftShoulder', 'lclavicle'],
+  ['LeftArm', 'lhumerus'],
+  ['LeftForeArm', 'lradius'],
+  ['LeftHand', 'lwrist'],
+  ['LeftFingerBase', 'lhand'],
+  ['LeftHandFinger1', 'lfingers'],
+  ['LThumb', 'lthumb'],
+  ['RightShoulder', 'rclavicle'],
+  ['RightArm', 'rhumerus'],
+  ['RightForeArm', 'rradius'],
+  ['RightHand', 'rwrist'],
+  ['RightFingerBase', 'rhand'],
+  ['RightHandFinger1', 'rfingers'],
+  ['RThumb', 'rthumb'],
+];
