@@ -13,6 +13,7 @@ export default defineConfig({
           index: resolve(__dirname, 'main/index.ts'),
           cli: resolve(__dirname, 'main/cli/index.ts'),
           worker: resolve(__dirname, 'main/jobs/worker.ts'),
+          'sample-worker': resolve(__dirname, 'main/capture/sample/sample-worker.ts'),
         },
       },
     },

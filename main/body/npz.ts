@@ -56,7 +56,8 @@ function decodeData(
   const size = wide ? 8 : TYPES[dtype]?.size;
   if (!size) throw new Error(`${name}: unsupported dtype ${dtype}`);
   if (raw.length < count * size) throw new Error(`${name}: truncated data (${raw.length} of ${count * size} bytes)`);
-  const copy = raw.slice(0, count * size);
+  // A copy with its own buffer (Buffer#slice would share Node's pool).
+  const copy = new Uint8Array(raw.subarray(0, count * size));
   if (bigEndian && size > 1) swapBytes(copy, size);
   if (wide) {
     // Indices and parent tables fit in 32 bits; -1 (or 2^32-1 as uint) marks the root.

@@ -53,8 +53,8 @@ export async function importSession(db: Db, folder: string, ctx: JobContext): Pr
     await db.run(`DELETE FROM sessions WHERE job_id = ? AND state = 'importing'`, [ctx.jobId]);
     const frameCount = Math.max(0, ...videos.map((v) => v?.frameCount ?? 0));
     ({ lastID: sessionId } = await db.run(
-      `INSERT INTO sessions (name, source_path, format, state, job_id, fps_num, fps_den, frame_count, created_at)
-       VALUES (?, ?, ?, 'importing', ?, ?, ?, ?, ?)`,
+      `INSERT INTO sessions (name, source_path, format, state, job_id, fps_num, fps_den, frame_count, created_at, meta)
+       VALUES (?, ?, ?, 'importing', ?, ?, ?, ?, ?, ?)`,
       [
         plan.name,
         plan.root,
@@ -64,6 +64,7 @@ export async function importSession(db: Db, folder: string, ctx: JobContext): Pr
         reference?.fpsDen ?? 1,
         frameCount,
         new Date().toISOString(),
+        JSON.stringify(plan.meta ?? {}),
       ],
     ));
     for (const [i, cam] of plan.cameras.entries()) {

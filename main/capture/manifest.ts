@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ImportError } from './errors';
@@ -7,6 +7,7 @@ import { listOpenPoseFolder } from './openpose';
 import type { CameraPlan, SessionPlan } from './session-plan';
 import { resolveInside } from './paths';
 import { parseQca } from './qualisys';
+import { ARUCO_DICTIONARIES } from '../calibration/charuco-board';
 
 const finite = z.number().finite();
 const calibrationSchema = z.object({
@@ -18,10 +19,38 @@ const calibrationSchema = z.object({
   t: z.array(finite).length(3),
 });
 
+const boardSchema = z.object({
+  name: z.string().min(1),
+  dictionary: z.enum(ARUCO_DICTIONARIES),
+  squaresX: z.number().int().min(2),
+  squaresY: z.number().int().min(2),
+  squareLength: z.number().positive(),
+  markerLength: z.number().positive(),
+  legacyPattern: z.boolean(),
+  firstMarkerId: z.number().int().min(0),
+  /** board -> world; board frame: x along squaresX, y along squaresY, z into the board */
+  pose: z.object({ R: z.array(finite).length(9), t: z.array(finite).length(3) }),
+});
+
 /** `session.json`, version 1: the studio's own session format. All paths are relative to the folder. */
 export const manifestSchema = z.object({
   version: z.literal(1),
   name: z.string().min(1).optional(),
+  /** nominal frame rate; videos and keypoint files carry their own */
+  fps: z.number().positive().optional(),
+  /** ChArUco boards with known world poses (localisation of foot cameras, room extrinsics) */
+  boards: z.array(boardSchema).optional(),
+  /** who was captured: body model name (a file in native/models or Settings) and shape */
+  subject: z
+    .object({
+      name: z.string().optional(),
+      bodyModel: z.string().optional(),
+      betas: z.array(finite).optional(),
+      heightM: z.number().positive().optional(),
+    })
+    .optional(),
+  /** ground truth of a synthetic session (the embedded sample), relative path */
+  groundTruth: z.string().optional(),
   cameras: z
     .array(
       z.object({
@@ -82,5 +111,22 @@ export function readManifestPlan(root: string, file: string): SessionPlan {
       keypoints,
     };
   });
-  return { root, name: m.name ?? basename(root), format: 'studio', cameras };
+  const boardNames = new Set<string>();
+  const ids: Array<[number, number, string]> = [];
+  for (const b of m.boards ?? []) {
+    if (boardNames.has(b.name)) throw new ImportError(path, `board name "${b.name}" appears twice`);
+    boardNames.add(b.name);
+    if (b.markerLength >= b.squareLength) throw new ImportError(path, `board "${b.name}": markerLength must be less than squareLength`);
+    const n = Math.floor((b.squaresX * b.squaresY) / 2);
+    const clash = ids.find(([a, z]) => b.firstMarkerId < z && a < b.firstMarkerId + n);
+    if (clash) throw new ImportError(path, `board "${b.name}" reuses marker ids of board "${clash[2]}"`);
+    ids.push([b.firstMarkerId, b.firstMarkerId + n, b.name]);
+  }
+  let groundTruth: string | undefined;
+  if (m.groundTruth) {
+    groundTruth = resolveInside(root, m.groundTruth, `${path} (groundTruth)`);
+    if (!existsSync(groundTruth)) throw new ImportError(groundTruth, 'ground-truth file named by session.json is missing', 'not-found');
+  }
+  const meta = { boards: m.boards, subject: m.subject, groundTruth };
+  return { root, name: m.name ?? basename(root), format: 'studio', cameras, meta };
 }

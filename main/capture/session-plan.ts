@@ -15,4 +15,6 @@ export interface SessionPlan {
   name: string;
   format: 'pose2sim' | 'studio';
   cameras: CameraPlan[];
+  /** session.json's boards, subject and ground-truth path (absolute), stored with the session */
+  meta?: { boards?: unknown[]; subject?: Record<string, unknown>; groundTruth?: string };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { ImportResult, JobInfo } from '../../preload/api';
 import { createContext, type AppContext } from '../api/context';
 import { APP_VERSION } from '../api/handlers';
@@ -9,9 +10,9 @@ import { listJobs } from '../store/jobs';
 import { defaultDataDir } from '../store/library';
 import { findSessionBySource, getSession, listSessions } from '../store/sessions';
 import { followJob, Output } from './output';
-import { defaultDemoFolder } from './paths';
 import { startServer } from '../server/server';
 import { registerBodyCommands } from './body-commands';
+import { registerSampleCommands, runSampleMake } from './sample-commands';
 
 interface GlobalOpts {
   dataDir: string;
@@ -148,10 +149,15 @@ jobs
 
 program
   .command('demo [dir]')
-  .description('import the demo capture (default: the Pose2Sim capture in ../shared/data) and summarise it')
+  .description('make the embedded sample in the data dir if missing (or take [dir]), import it and summarise it')
   .action((dir: string | undefined) =>
     withContext(async (ctx, out) => {
-      const folder = resolve(dir ?? defaultDemoFolder());
+      const folder = resolve(dir ?? join(ctx.dataDir, 'sample'));
+      if (!dir && !existsSync(join(folder, 'session.json'))) {
+        out.info(`making the embedded sample in ${folder}`);
+        const made = await runSampleMake(folder, { seed: 1, sigma: 2, threads: 2 });
+        out.info(`sample made in ${made.seconds.toFixed(1)} s`);
+      }
       let sessionId = (await findSessionBySource(ctx.db, sessionRoot(folder)))?.id;
       if (sessionId === undefined) {
         const job = await ctx.runner.submit('import', { path: folder });
@@ -184,6 +190,7 @@ program
   );
 
 registerBodyCommands(program, () => globals().json);
+registerSampleCommands(program, () => globals().json);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

@@ -17,8 +17,3 @@ export function findAppRoot(start: string = __dirname): string {
     dir = up;
   }
 }
-
-/** The real Pose2Sim capture that `demo` imports until the embedded sample exists. */
-export function defaultDemoFolder(): string {
-  return join(findAppRoot(), '..', 'shared', 'data', 'pose2sim-balancing');
-}

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from './spawn';
 import type { JobInfo, JobKind } from '../../preload/api';
 import type { Db } from '../store/db';
 import { getJob, insertJob, markInterruptedJobs, nextQueuedJob, updateJob } from '../store/jobs';
@@ -144,7 +143,7 @@ export class JobRunner {
     });
     await this.emitJob(job.id);
     const input: WorkerInput = { dataDir: this.dataDir, jobId: job.id, kind: job.kind, params: job.params };
-    const worker = spawnWorker(input);
+    const worker = startJobWorker(input);
     this.running = { id: job.id, worker };
     let outcome: FromWorker | null = null;
     let chain = Promise.resolve();
@@ -201,16 +200,7 @@ export class JobRunner {
   }
 }
 
-/**
- * The worker entry: the bundled `worker.js` beside this file in a build, else the TypeScript source
- * run through tsx (development, tests, `npm run studio`).
- */
-function spawnWorker(input: WorkerInput): Worker {
-  // Bundled code may sit in out/main or a chunk folder under it.
-  for (const built of [join(__dirname, 'worker.js'), join(__dirname, '..', 'worker.js')]) {
-    if (existsSync(built)) return new Worker(built, { workerData: input });
-  }
-  const source = join(__dirname, 'worker.ts');
-  const bootstrap = `require('tsx/cjs/api').register(); require(${JSON.stringify(source)});`;
-  return new Worker(bootstrap, { eval: true, workerData: input });
+/** The job worker: `worker.js` beside this file in a build, else worker.ts through tsx. */
+function startJobWorker(input: WorkerInput): Worker {
+  return spawnWorker('worker', __dirname, __dirname, input);
 }

@@ -88,6 +88,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (track_id, chunk_index)
   ) WITHOUT ROWID;
   `,
+  // 2: what a session.json says beyond cameras (boards, subject, ground truth), as JSON.
+  `ALTER TABLE sessions ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

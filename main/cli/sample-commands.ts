@@ -1,0 +1,55 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { makeSample, type SampleSummary } from '../capture/sample/make-sample';
+import { Output } from './output';
+import { findAppRoot } from './paths';
+
+/** Runs the sample generator with a progress bar on stderr; Ctrl-C cancels cleanly. */
+export async function runSampleMake(dir: string, opts: { seed: number; sigma: number; threads: number }): Promise<SampleSummary> {
+  const bar = new cliProgress.SingleBar(
+    { format: ' {bar} {percentage}% | {message}', stream: process.stderr, hideCursor: true, noTTYOutput: false },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(100, 0, { message: 'starting' });
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await makeSample(dir, {
+      nativeDir: join(findAppRoot(), 'native'),
+      seed: opts.seed,
+      sigma: opts.sigma,
+      threads: opts.threads,
+      signal: abort.signal,
+      onProgress: (f, message) => bar.update(Math.round(f * 100), { message }),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar.stop();
+  }
+}
+
+export function registerSampleCommands(program: Command, json: () => boolean): void {
+  const sample = program.command('sample').description('the embedded sample capture session');
+  sample
+    .command('make <dir>')
+    .description('generate the sample (room and foot videos, keypoints, ground truth) into <dir>')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--sigma <px>', '2D keypoint noise, pixels', '2')
+    .option('--threads <n>', 'render threads', '2')
+    .action(async (dir: string, o: { seed: string; sigma: string; threads: string }) => {
+      const out = new Output(json());
+      try {
+        const s = await runSampleMake(resolve(dir), { seed: Number(o.seed), sigma: Number(o.sigma), threads: Number(o.threads) });
+        out.info(
+          `${s.dir}: ${s.cameras} cameras (${s.roomCameras} room, ${s.footCameras} foot), ${s.frames} frames at ${s.fps} fps, ` +
+            `${s.boards} boards, ${s.keypointFiles} keypoint files in ${s.seconds.toFixed(1)} s`,
+        );
+        out.result(s);
+      } catch (err) {
+        out.error((err as Error).message);
+        process.exitCode = 1;
+      }
+    });
+}
