@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ImportError } from './errors';
@@ -67,6 +67,15 @@ export const manifestSchema = z.object({
 });
 export type SessionManifest = z.infer<typeof manifestSchema>;
 
+/** The JSON Schema of session.json (committed as native/schemas/session.schema.json for editors and tools). */
+export function manifestJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(manifestSchema, { io: 'input' }),
+    title: 'Motion Studio session.json (version 1)',
+    description: 'A capture session: cameras (room, foot-left, foot-right), videos, calibrations, ChArUco boards, keypoint sources, subject.',
+  };
+}
+
 export function readManifestPlan(root: string, file: string): SessionPlan {
   const path = join(root, file);
   let raw: unknown;
@@ -125,7 +134,6 @@ export function readManifestPlan(root: string, file: string): SessionPlan {
   let groundTruth: string | undefined;
   if (m.groundTruth) {
     groundTruth = resolveInside(root, m.groundTruth, `${path} (groundTruth)`);
-    if (!existsSync(groundTruth)) throw new ImportError(groundTruth, 'ground-truth file named by session.json is missing', 'not-found');
   }
   const meta = { boards: m.boards, subject: m.subject, groundTruth };
   return { root, name: m.name ?? basename(root), format: 'studio', cameras, meta };

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
+import { manifestJsonSchema } from '../capture/manifest';
 import { makeSample, type SampleSummary } from '../capture/sample/make-sample';
 import { Output } from './output';
 import { findAppRoot } from './paths';
@@ -31,6 +32,12 @@ export async function runSampleMake(dir: string, opts: { seed: number; sigma: nu
 }
 
 export function registerSampleCommands(program: Command, json: () => boolean): void {
+  program
+    .command('schema')
+    .description('print the JSON Schema of session.json')
+    .action(() => {
+      process.stdout.write(JSON.stringify(manifestJsonSchema(), null, 2) + '\n');
+    });
   const sample = program.command('sample').description('the embedded sample capture session');
   sample
     .command('make <dir>')

@@ -1,93 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { frameCounter, startServer, stopServer, watchPage } from './server';
 import { FFMPEG_PATH as ffmpegPath } from '../../main/capture/ffmpeg';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const sampleDir = path.resolve(repoRoot, '../shared/data/pose2sim-balancing');
 const screenshotDir = path.join(__dirname, 'screenshots');
 
-let server: ChildProcess | null = null;
 let serverUrl = '';
 let dataDir = '';
-let serverLog = '';
-
-/** Starts `studio serve` and resolves with the URL from the JSON line it prints once listening. */
-function startServer(dir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // detached: npx -> tsx -> node is a process tree; its own group lets afterAll stop all of it.
-    const child = spawn(
-      'npx',
-      ['tsx', 'main/cli/index.ts', 'serve', '--data-dir', dir, '--port', '0', '--json'],
-      {
-        cwd: repoRoot,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    server = child;
-    let buffered = '';
-    const timer = setTimeout(
-      () => reject(new Error(`server did not print its URL in 90 s:\n${serverLog}`)),
-      90_000,
-    );
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
-      serverLog += text;
-      buffered += text;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        const trimmed = line.trim();
-        if (!trimmed.startsWith('{')) continue;
-        try {
-          const info = JSON.parse(trimmed) as { url?: string };
-          if (info.url) {
-            clearTimeout(timer);
-            resolve(info.url);
-          }
-        } catch {
-          // Not the status line; keep reading.
-        }
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      serverLog += chunk.toString();
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early (code ${code}, signal ${signal}):\n${serverLog}`));
-    });
-  });
-}
-
-function stopServer(): void {
-  if (!server?.pid || server.exitCode !== null) return;
-  try {
-    process.kill(-server.pid, 'SIGTERM');
-  } catch {
-    server.kill('SIGTERM');
-  }
-}
-
-/** Fails the test on uncaught page errors, and keeps console errors in the report for diagnosis. */
-function watchPage(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') console.log(`[browser] ${msg.text()}`);
-  });
-  return errors;
-}
-
-async function frameCounter(page: Page): Promise<{ frame: number; total: number }> {
-  const text = (await page.getByTestId('frame-counter').textContent()) ?? '';
-  const m = /Frame\s+(\d+)\s*\/\s*(\d+)/.exec(text);
-  if (!m) throw new Error(`unexpected frame counter text: ${JSON.stringify(text)}`);
-  return { frame: Number(m[1]), total: Number(m[2]) };
-}
 
 test.beforeAll(async () => {
   // The server serves the built renderer; without it every page is a 404, so say what to run.

@@ -31,6 +31,8 @@ export interface SampleOptions {
   fps?: number;
   /** Probability that a visible keypoint is dropped (default 0.03). */
   dropout?: number;
+  /** false: skip the videos (keypoints and ground truth only; for tests of determinism). Default true. */
+  videos?: boolean;
   /** Render threads (default 2). */
   threads?: number;
   onProgress?: (fraction: number, message: string) => void;
@@ -84,7 +86,7 @@ export async function makeSample(dir: string, options: SampleOptions): Promise<S
     progress(0.05, 'rendering videos');
     const tasks: RenderTask[] = [
       ...rooms.map((c, i): RenderTask => ({ kind: 'room', index: i, name: c.name, calibration: c.calibration, out: join(work, 'videos', `${c.name}.mp4`) })),
-      ...mounts.map(
+      ...(options.videos === false ? [] : mounts).map(
         (m, i): RenderTask => ({
           kind: 'foot',
           index: rooms.length + i,
@@ -185,6 +187,7 @@ async function renderAll(
     boxes: deskBoxes(),
     boards,
     floorBoard: 'floor',
+    videos: options.videos !== false,
   };
   const done = new Array<number>(tasks.length).fill(0);
   const visibility: Uint8Array[] = [];

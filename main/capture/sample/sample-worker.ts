@@ -32,6 +32,8 @@ export interface SampleWorkerData {
   boxes: SceneBox[];
   boards: { spec: BoardSpec; image: GrayImage }[];
   floorBoard: string;
+  /** false: room cameras only rasterise for keypoint visibility, nothing is encoded */
+  videos: boolean;
 }
 
 export type SampleWorkerMessage =
@@ -72,7 +74,9 @@ function roomScene(): StaticScene {
 
 async function renderRoom(task: Extract<RenderTask, { kind: 'room' }>): Promise<Uint8Array> {
   const r = new RoomRenderer(task.calibration, roomScene());
-  const writer = openVideoWriter(task.out, { width: r.width, height: r.height, fps: data.fps, pixFmt: 'yuv420p' });
+  const writer = data.videos
+    ? openVideoWriter(task.out, { width: r.width, height: r.height, fps: data.fps, pixFmt: 'yuv420p' })
+    : null;
   const V = data.numVertices;
   const K = data.numKeypoints;
   const verts = new Float32Array(data.vertices);
@@ -84,12 +88,12 @@ async function renderRoom(task: Extract<RenderTask, { kind: 'room' }>): Promise<
       // Joints sit inside the body, up to ~12 cm behind the skin the camera sees: only a nearer occluder
       // (another limb, the desk) hides them.
       r.visibility(kps.subarray(f * K * 3, (f + 1) * K * 3), SELF_DEPTH_M, visibility.subarray(f * K, (f + 1) * K));
-      await writer.write(frame);
+      await writer?.write(frame);
       if (f % 10 === 0) parentPort!.postMessage({ type: 'progress', task: task.index, frame: f } satisfies SampleWorkerMessage);
     }
-    await writer.close();
+    await writer?.close();
   } catch (err) {
-    await writer.abort();
+    await writer?.abort();
     throw err;
   }
   return visibility;
