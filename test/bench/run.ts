@@ -1,8 +1,10 @@
+import { benchSample } from './sample';
 import { benchStore } from './store';
 
 // `npm run bench -- <name>`: runs one benchmark and prints its figures as one JSON line, last.
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   store: benchStore,
+  sample: benchSample,
 };
 
 async function main(): Promise<void> {
