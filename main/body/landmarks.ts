@@ -34,7 +34,8 @@ function smplLandmarks(): Record<string, Landmark> {
   const out: Record<string, Landmark> = {};
   for (const [k, v] of Object.entries(SMPL_VERTEX_LANDMARKS)) out[k] = { vertex: v };
   for (const side of ['left', 'right']) {
-    for (const j of ['shoulder', 'elbow', 'wrist', 'hip', 'knee', 'ankle']) out[`${side}_${j}`] = { joint: `${side}_${j}` };
+    for (const j of ['shoulder', 'elbow', 'wrist', 'hip', 'knee', 'ankle'])
+      out[`${side}_${j}`] = { joint: `${side}_${j}` };
     out[`${side}_foot_index`] = out[`${side}_big_toe`];
   }
   return out;
@@ -117,7 +118,8 @@ export function compileKeypointMap(model: BodyModel, layout: string): KeypointMa
         const share = 1 / parts.length;
         if ('joint' in lm) {
           const j = model.jointNames.indexOf(lm.joint);
-          if (j < 0) throw new Error(`${model.file}: landmark joint "${lm.joint}" is not a joint of the model`);
+          if (j < 0)
+            throw new Error(`${model.file}: landmark joint "${lm.joint}" is not a joint of the model`);
           kind.push(0);
           index.push(j);
           weight.push(share);

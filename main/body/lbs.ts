@@ -85,7 +85,13 @@ export function poseRotations(theta: ArrayLike<number>, J: number, outR: Float64
 }
 
 /** B_P: v_posed = v_shaped + posedirs . (R_j - I) for j >= 1 (SMPL eq. 9). */
-export function poseBlend(model: BodyModel, R: Float64Array, vShaped: Float32Array, out: Float32Array, feature: Float64Array): Float32Array {
+export function poseBlend(
+  model: BodyModel,
+  R: Float64Array,
+  vShaped: Float32Array,
+  out: Float32Array,
+  feature: Float64Array,
+): Float32Array {
   const { posedirs, numPoseBlend: P } = model;
   if (!posedirs || P === 0) {
     out.set(vShaped);
@@ -209,7 +215,12 @@ export interface BodyParams {
  * The whole model: writes posed vertices into `outVertices` (V x 3) when given, and leaves posed
  * joints in ws.joints.
  */
-export function evaluateBody(model: BodyModel, ws: LbsWorkspace, params: BodyParams, outVertices: Float32Array | null): void {
+export function evaluateBody(
+  model: BodyModel,
+  ws: LbsWorkspace,
+  params: BodyParams,
+  outVertices: Float32Array | null,
+): void {
   shapeBlend(model, params.betas, ws.vShaped);
   regressJoints(model, ws.vShaped, ws.jRest);
   poseRotations(params.theta, model.numJoints, ws.R);
@@ -265,7 +276,8 @@ export function evaluateSubset(
   poseRotations(params.theta, J, ws.R);
   forwardKinematics(model.parents, ws.R, ws.jRest, params.transl ?? null, ws.G, ws.A, ws.joints);
   if (posedirs && P > 0)
-    for (let p = 0; p < P; p++) ws.poseFeature[p] = ws.R[9 + p] - (p % 9 === 0 || p % 9 === 4 || p % 9 === 8 ? 1 : 0);
+    for (let p = 0; p < P; p++)
+      ws.poseFeature[p] = ws.R[9 + p] - (p % 9 === 0 || p % 9 === 4 || p % 9 === 8 ? 1 : 0);
   // Shape + pose blend of just the chosen vertices, into the head of vPosed.
   for (let k = 0; k < ids.length; k++) {
     for (let c = 0; c < 3; c++) {

@@ -15,10 +15,14 @@ export function loadBodyModel(file: string): BodyModel {
     try {
       bytes = readFileSync(file);
     } catch (err) {
-      throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new Error(
+        `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        {
+          cause: err,
+        },
+      );
     }
     arrays = loadSmplPickle(bytes, file);
   } else throw new Error(`${file}: unknown body-model format "${ext}" (expected .npz or .pkl)`);
   return bodyModelFromArrays(arrays, file);
 }
-

@@ -50,14 +50,17 @@ export function bodyModelFromArrays(arrays: Record<string, NdArray>, file: strin
   const V = vt.shape[0];
   expectShape(file, 'v_template', vt, [V, 3]);
   const kin = arrays.kintree_table;
-  if (kin.shape.length !== 2 || kin.shape[0] !== 2) throw new Error(`${file}: kintree_table must be 2 x J, got ${kin.shape}`);
+  if (kin.shape.length !== 2 || kin.shape[0] !== 2)
+    throw new Error(`${file}: kintree_table must be 2 x J, got ${kin.shape}`);
   const J = kin.shape[1];
   const parents = new Int32Array(J);
   for (let j = 0; j < J; j++) {
     const p = Number(kin.data[j]);
     parents[j] = j === 0 || p === 0xffffffff || p < 0 ? -1 : p;
     if (j > 0 && !(parents[j] >= 0 && parents[j] < j))
-      throw new Error(`${file}: kintree_table parent of joint ${j} is ${p}; parents must come before children`);
+      throw new Error(
+        `${file}: kintree_table parent of joint ${j} is ${p}; parents must come before children`,
+      );
   }
   const sd = arrays.shapedirs;
   if (sd.shape.length !== 3 || sd.shape[0] !== V || sd.shape[1] !== 3)
@@ -85,7 +88,8 @@ export function bodyModelFromArrays(arrays: Record<string, NdArray>, file: strin
     numJoints: J,
     numBetas: sd.shape[2],
     numPoseBlend: P,
-    jointNames: stringList(meta.jointNames) ?? SMPL_FAMILY_JOINT_NAMES[J] ?? range(J).map((j) => `joint_${j}`),
+    jointNames:
+      stringList(meta.jointNames) ?? SMPL_FAMILY_JOINT_NAMES[J] ?? range(J).map((j) => `joint_${j}`),
     betaNames: stringList(meta.betaNames) ?? range(sd.shape[2]).map((b) => `beta_${b}`),
     parents,
     vTemplate: toFloat32(vt),
@@ -97,8 +101,13 @@ export function bodyModelFromArrays(arrays: Record<string, NdArray>, file: strin
     upAxis: meta.upAxis === 'z' ? 'z' : 'y',
     meta,
   };
-  for (const [key, arr] of Object.entries({ v_template: model.vTemplate, shapedirs: model.shapedirs, weights: model.weights }))
-    for (const x of arr) if (!Number.isFinite(x)) throw new Error(`${file}: ${key} contains NaN or infinite values`);
+  for (const [key, arr] of Object.entries({
+    v_template: model.vTemplate,
+    shapedirs: model.shapedirs,
+    weights: model.weights,
+  }))
+    for (const x of arr)
+      if (!Number.isFinite(x)) throw new Error(`${file}: ${key} contains NaN or infinite values`);
   return model;
 }
 
@@ -129,7 +138,7 @@ function readMeta(a: NdArray | undefined, file: string): Record<string, unknown>
   try {
     return JSON.parse(new TextDecoder().decode(a.data as Uint8Array)) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`${file}: studio_meta is not JSON (${(err as Error).message})`);
+    throw new Error(`${file}: studio_meta is not JSON (${(err as Error).message})`, { cause: err });
   }
 }
 

@@ -3,7 +3,8 @@
  * `.pkl` body-model readers. Integer types wider than 32 bits are narrowed on read (indices and
  * parent tables fit), so every array here is one of these typed arrays.
  */
-export type NdData = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
+export type NdData =
+  Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
 
 export interface NdArray {
   /** numpy dtype without byte order: 'f4', 'f8', 'i4', 'u4', 'u1', 'i1', 'i2', 'u2' ('i8'/'u8' narrow to 'i4'/'u4'). */

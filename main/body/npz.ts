@@ -41,7 +41,13 @@ export function parseNpy(bytes: Uint8Array, name: string): NdArray {
     .map(Number);
   const [, order, kind, width] = descr;
   const count = ndSize(shape);
-  const data = decodeData(bytes.subarray(headerStart + headerLen), `${kind}${width}`, order === '>', count, name);
+  const data = decodeData(
+    bytes.subarray(headerStart + headerLen),
+    `${kind}${width}`,
+    order === '>',
+    count,
+    name,
+  );
   return { dtype: data.dtype, shape, data: fortran[1] === 'True' ? fortranToC(data.data, shape) : data.data };
 }
 
@@ -55,7 +61,8 @@ function decodeData(
   const wide = dtype === 'i8' || dtype === 'u8';
   const size = wide ? 8 : TYPES[dtype]?.size;
   if (!size) throw new Error(`${name}: unsupported dtype ${dtype}`);
-  if (raw.length < count * size) throw new Error(`${name}: truncated data (${raw.length} of ${count * size} bytes)`);
+  if (raw.length < count * size)
+    throw new Error(`${name}: truncated data (${raw.length} of ${count * size} bytes)`);
   // A copy with its own buffer (Buffer#slice would share Node's pool).
   const copy = new Uint8Array(raw.subarray(0, count * size));
   if (bigEndian && size > 1) swapBytes(copy, size);
@@ -65,7 +72,8 @@ function decodeData(
     const out = dtype === 'i8' ? new Int32Array(count) : new Uint32Array(count);
     for (let i = 0; i < count; i++) {
       const x = dtype === 'i8' ? v.getBigInt64(i * 8, true) : v.getBigUint64(i * 8, true);
-      if (x > 0xffffffffn || x < -0x80000000n) throw new Error(`${name}: 64-bit value ${x} does not fit 32 bits`);
+      if (x > 0xffffffffn || x < -0x80000000n)
+        throw new Error(`${name}: 64-bit value ${x} does not fit 32 bits`);
       out[i] = Number(x);
     }
     return { dtype: dtype === 'i8' ? 'i4' : 'u4', data: out };
@@ -125,7 +133,10 @@ export function encodeNpy(array: NdArray): Uint8Array {
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength), 10 + header.length);
+  out.set(
+    new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength),
+    10 + header.length,
+  );
   return out;
 }
 
@@ -134,7 +145,7 @@ export function parseNpz(bytes: Uint8Array, file: string): Record<string, NdArra
   try {
     entries = unzipSync(bytes);
   } catch (err) {
-    throw new Error(`${file}: not a readable .npz archive (${(err as Error).message})`);
+    throw new Error(`${file}: not a readable .npz archive (${(err as Error).message})`, { cause: err });
   }
   const out: Record<string, NdArray> = {};
   for (const [entry, data] of Object.entries(entries)) {
@@ -149,7 +160,12 @@ export function readNpz(file: string): Record<string, NdArray> {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
   }
   return parseNpz(bytes, file);
 }
@@ -158,6 +174,7 @@ export function readNpz(file: string): Record<string, NdArray> {
 export function encodeNpz(arrays: Record<string, NdArray>): Uint8Array {
   const files: Record<string, [Uint8Array, { level: 9; mtime: Date }]> = {};
   const mtime = new Date('2020-01-01T00:00:00Z');
-  for (const [key, arr] of Object.entries(arrays)) files[`${key}.npy`] = [encodeNpy(arr), { level: 9, mtime }];
+  for (const [key, arr] of Object.entries(arrays))
+    files[`${key}.npy`] = [encodeNpy(arr), { level: 9, mtime }];
   return zipSync(files);
 }

@@ -1,4 +1,11 @@
-import { axisAngleFromMatrix, mat3Mul, mat3MulABt, mat3MulAtB, rotationBetween, setIdentity3 } from '../geometry/rotation';
+import {
+  axisAngleFromMatrix,
+  mat3Mul,
+  mat3MulABt,
+  mat3MulAtB,
+  rotationBetween,
+  setIdentity3,
+} from '../geometry/rotation';
 import { createWorkspace, evaluateSubset, jointShapeBasis, regressJoints, shapeBlend } from './lbs';
 import { landmarkVertices } from './landmarks';
 import type { BodyModel } from './model';
@@ -39,10 +46,18 @@ export interface RetargetOptions {
   ground?: boolean;
 }
 
-export function retargetClip(clip: MotionClip, model: BodyModel, options: RetargetOptions = {}): PoseSequence {
+export function retargetClip(
+  clip: MotionClip,
+  model: BodyModel,
+  options: RetargetOptions = {},
+): PoseSequence {
   const J = model.numJoints;
   const betas = Float32Array.from({ length: model.numBetas }, (_, b) => options.betas?.[b] ?? 0);
-  const jRest = regressJoints(model, shapeBlend(model, betas, new Float32Array(model.numVertices * 3)), new Float64Array(J * 3));
+  const jRest = regressJoints(
+    model,
+    shapeBlend(model, betas, new Float32Array(model.numVertices * 3)),
+    new Float64Array(J * 3),
+  );
   const source = sourceIndexPerJoint(clip, model, options.jointMap);
   const S = clip.skeleton.names.length;
   const C = clip.upAxis === 'y' ? Y_UP_TO_Z_UP : [1, 0, 0, 0, 1, 0, 0, 0, 1];
@@ -52,7 +67,8 @@ export function retargetClip(clip: MotionClip, model: BodyModel, options: Retarg
   const srcDir = new Float64Array(S * 3);
   for (let b = 0; b < S; b++) {
     const d = clip.skeleton.restDirections?.subarray(b * 3, b * 3 + 3);
-    const dir = d && Math.hypot(d[0], d[1], d[2]) > 0 ? d : meanChildOffset(clip.skeleton.parents, srcRest, b);
+    const dir =
+      d && Math.hypot(d[0], d[1], d[2]) > 0 ? d : meanChildOffset(clip.skeleton.parents, srcRest, b);
     // No direction (a root or leaf without one) stays zero: such joints take their parent's A.
     if (dir) applyMat(srcDir, b * 3, C, dir);
   }
@@ -67,7 +83,9 @@ export function retargetClip(clip: MotionClip, model: BodyModel, options: Retarg
     else setIdentity3(A, j * 9);
   }
 
-  const scale = options.translationScale ?? legLength(model.parents, jRest, model.jointNames) / sourceLegLength(clip, srcRest);
+  const scale =
+    options.translationScale ??
+    legLength(model.parents, jRest, model.jointNames) / sourceLegLength(clip, srcRest);
   const theta = new Float32Array(clip.frames * J * 3);
   const transl = new Float32Array(clip.frames * 3);
   const Q = new Float64Array(J * 9);
@@ -113,7 +131,9 @@ export function retargetClip(clip: MotionClip, model: BodyModel, options: Retarg
 export function soleTrack(model: BodyModel, seq: PoseSequence, side: 'left' | 'right'): Float64Array {
   const ids = landmarkVertices(model, `${side}_sole`);
   if (ids.length === 0) throw new Error(`${model.file}: the model has no ${side}_sole landmark`);
-  const foot = model.jointNames.findIndex((n) => n === (side === 'left' ? 'LeftFoot' : 'RightFoot') || n === `${side}_ankle`);
+  const foot = model.jointNames.findIndex(
+    (n) => n === (side === 'left' ? 'LeftFoot' : 'RightFoot') || n === `${side}_ankle`,
+  );
   const basis = jointShapeBasis(model);
   const ws = createWorkspace(model);
   const out = new Float64Array(ids.length * 3);
@@ -121,7 +141,14 @@ export function soleTrack(model: BodyModel, seq: PoseSequence, side: 'left' | 'r
   const J = model.numJoints;
   for (let f = 0; f < seq.frames; f++) {
     const theta = seq.theta.subarray(f * J * 3, (f + 1) * J * 3);
-    evaluateSubset(model, basis, ws, { betas: seq.betas, theta, transl: seq.transl.subarray(f * 3, f * 3 + 3) }, ids, out);
+    evaluateSubset(
+      model,
+      basis,
+      ws,
+      { betas: seq.betas, theta, transl: seq.transl.subarray(f * 3, f * 3 + 3) },
+      ids,
+      out,
+    );
     let m = Infinity;
     for (let k = 0; k < ids.length; k++) m = Math.min(m, out[k * 3 + 2]);
     track[f * 3] = foot >= 0 ? ws.joints[foot * 3] : out[0];
@@ -203,10 +230,12 @@ function sourceIndexPerJoint(clip: MotionClip, model: BodyModel, map?: Record<st
     const src = map ? map[name] : asf?.[j];
     if (src === undefined) return;
     const b = names.indexOf(src);
-    if (b < 0 && map) throw new Error(`${clip.source}: joint map names "${src}" for ${name}, which the clip does not have`);
+    if (b < 0 && map)
+      throw new Error(`${clip.source}: joint map names "${src}" for ${name}, which the clip does not have`);
     out[j] = b;
   });
-  if (out.every((b) => b < 0)) throw new Error(`${clip.source}: no joint of ${model.name} maps onto the clip's skeleton`);
+  if (out.every((b) => b < 0))
+    throw new Error(`${clip.source}: no joint of ${model.name} maps onto the clip's skeleton`);
   return out;
 }
 
@@ -237,7 +266,9 @@ function legLength(parents: Int32Array, rest: Float64Array, names: string[]): nu
 
 function sourceLegLength(clip: MotionClip, rest: Float64Array): number {
   const names = clip.skeleton.names;
-  const ankle = ['lfoot', 'LeftFoot', 'LeftAnkle', 'left_ankle'].map((n) => names.indexOf(n)).find((i) => i >= 0);
+  const ankle = ['lfoot', 'LeftFoot', 'LeftAnkle', 'left_ankle']
+    .map((n) => names.indexOf(n))
+    .find((i) => i >= 0);
   if (ankle === undefined) return 1;
   return chainLength(clip.skeleton.parents, rest, ankle, 2);
 }
@@ -247,7 +278,11 @@ function chainLength(parents: Int32Array, rest: Float64Array, from: number, link
   let j = from;
   for (let k = 0; k < links && parents[j] >= 0; k++) {
     const p = parents[j];
-    len += Math.hypot(rest[j * 3] - rest[p * 3], rest[j * 3 + 1] - rest[p * 3 + 1], rest[j * 3 + 2] - rest[p * 3 + 2]);
+    len += Math.hypot(
+      rest[j * 3] - rest[p * 3],
+      rest[j * 3 + 1] - rest[p * 3 + 1],
+      rest[j * 3 + 2] - rest[p * 3 + 2],
+    );
     j = p;
   }
   return len;

@@ -72,7 +72,8 @@ export function manifestJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(manifestSchema, { io: 'input' }),
     title: 'Motion Studio session.json (version 1)',
-    description: 'A capture session: cameras (room, foot-left, foot-right), videos, calibrations, ChArUco boards, keypoint sources, subject.',
+    description:
+      'A capture session: cameras (room, foot-left, foot-right), videos, calibrations, ChArUco boards, keypoint sources, subject.',
   };
 }
 
@@ -125,7 +126,8 @@ export function readManifestPlan(root: string, file: string): SessionPlan {
   for (const b of m.boards ?? []) {
     if (boardNames.has(b.name)) throw new ImportError(path, `board name "${b.name}" appears twice`);
     boardNames.add(b.name);
-    if (b.markerLength >= b.squareLength) throw new ImportError(path, `board "${b.name}": markerLength must be less than squareLength`);
+    if (b.markerLength >= b.squareLength)
+      throw new ImportError(path, `board "${b.name}": markerLength must be less than squareLength`);
     const n = Math.floor((b.squaresX * b.squaresY) / 2);
     const clash = ids.find(([a, z]) => b.firstMarkerId < z && a < b.firstMarkerId + n);
     if (clash) throw new ImportError(path, `board "${b.name}" reuses marker ids of board "${clash[2]}"`);

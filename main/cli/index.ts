@@ -149,7 +149,9 @@ jobs
 
 program
   .command('demo [dir]')
-  .description('make the embedded sample in the data dir if missing (or take [dir]), import it and summarise it')
+  .description(
+    'make the embedded sample in the data dir if missing (or take [dir]), import it and summarise it',
+  )
   .action((dir: string | undefined) =>
     withContext(async (ctx, out) => {
       const folder = resolve(dir ?? join(ctx.dataDir, 'sample'));

@@ -7,9 +7,17 @@ import { Output } from './output';
 import { findAppRoot } from './paths';
 
 /** Runs the sample generator with a progress bar on stderr; Ctrl-C cancels cleanly. */
-export async function runSampleMake(dir: string, opts: { seed: number; sigma: number; threads: number }): Promise<SampleSummary> {
+export async function runSampleMake(
+  dir: string,
+  opts: { seed: number; sigma: number; threads: number },
+): Promise<SampleSummary> {
   const bar = new cliProgress.SingleBar(
-    { format: ' {bar} {percentage}% | {message}', stream: process.stderr, hideCursor: true, noTTYOutput: false },
+    {
+      format: ' {bar} {percentage}% | {message}',
+      stream: process.stderr,
+      hideCursor: true,
+      noTTYOutput: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(100, 0, { message: 'starting' });
@@ -48,7 +56,11 @@ export function registerSampleCommands(program: Command, json: () => boolean): v
     .action(async (dir: string, o: { seed: string; sigma: string; threads: string }) => {
       const out = new Output(json());
       try {
-        const s = await runSampleMake(resolve(dir), { seed: Number(o.seed), sigma: Number(o.sigma), threads: Number(o.threads) });
+        const s = await runSampleMake(resolve(dir), {
+          seed: Number(o.seed),
+          sigma: Number(o.sigma),
+          threads: Number(o.threads),
+        });
         out.info(
           `${s.dir}: ${s.cameras} cameras (${s.roomCameras} room, ${s.footCameras} foot), ${s.frames} frames at ${s.fps} fps, ` +
             `${s.boards} boards, ${s.keypointFiles} keypoint files in ${s.seconds.toFixed(1)} s`,

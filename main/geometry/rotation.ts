@@ -91,7 +91,14 @@ export function axisAngleFromMatrix(out: Vec, o: number, R: ArrayLike<number>, r
 }
 
 /** out = A B for 3x3 blocks; out may alias neither input. */
-export function mat3Mul(out: Vec, o: number, A: ArrayLike<number>, a: number, B: ArrayLike<number>, b: number): void {
+export function mat3Mul(
+  out: Vec,
+  o: number,
+  A: ArrayLike<number>,
+  a: number,
+  B: ArrayLike<number>,
+  b: number,
+): void {
   for (let i = 0; i < 3; i++) {
     const a0 = A[a + 3 * i];
     const a1 = A[a + 3 * i + 1];
@@ -103,7 +110,14 @@ export function mat3Mul(out: Vec, o: number, A: ArrayLike<number>, a: number, B:
 }
 
 /** out = A^T B for 3x3 blocks (relative rotation of B in A's frame). */
-export function mat3MulAtB(out: Vec, o: number, A: ArrayLike<number>, a: number, B: ArrayLike<number>, b: number): void {
+export function mat3MulAtB(
+  out: Vec,
+  o: number,
+  A: ArrayLike<number>,
+  a: number,
+  B: ArrayLike<number>,
+  b: number,
+): void {
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++) {
       out[o + 3 * i + j] = A[a + i] * B[b + j] + A[a + 3 + i] * B[b + 3 + j] + A[a + 6 + i] * B[b + 6 + j];
@@ -112,16 +126,33 @@ export function mat3MulAtB(out: Vec, o: number, A: ArrayLike<number>, a: number,
 }
 
 /** out = A B^T for 3x3 blocks. */
-export function mat3MulABt(out: Vec, o: number, A: ArrayLike<number>, a: number, B: ArrayLike<number>, b: number): void {
+export function mat3MulABt(
+  out: Vec,
+  o: number,
+  A: ArrayLike<number>,
+  a: number,
+  B: ArrayLike<number>,
+  b: number,
+): void {
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++) {
-      out[o + 3 * i + j] = A[a + 3 * i] * B[b + 3 * j] + A[a + 3 * i + 1] * B[b + 3 * j + 1] + A[a + 3 * i + 2] * B[b + 3 * j + 2];
+      out[o + 3 * i + j] =
+        A[a + 3 * i] * B[b + 3 * j] +
+        A[a + 3 * i + 1] * B[b + 3 * j + 1] +
+        A[a + 3 * i + 2] * B[b + 3 * j + 2];
     }
   }
 }
 
 /** out = R v for a 3x3 block and a 3-vector. */
-export function mat3MulVec(out: Vec, o: number, R: ArrayLike<number>, r: number, v: ArrayLike<number>, vi: number): void {
+export function mat3MulVec(
+  out: Vec,
+  o: number,
+  R: ArrayLike<number>,
+  r: number,
+  v: ArrayLike<number>,
+  vi: number,
+): void {
   const x = v[vi];
   const y = v[vi + 1];
   const z = v[vi + 2];

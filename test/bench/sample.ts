@@ -7,7 +7,10 @@ import { makeSample } from '../../main/capture/sample/make-sample';
 export async function benchSample(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'studio-bench-sample-'));
   try {
-    const s = await makeSample(join(dir, 'sample'), { nativeDir: resolve(__dirname, '..', '..', 'native'), seed: 1 });
+    const s = await makeSample(join(dir, 'sample'), {
+      nativeDir: resolve(__dirname, '..', '..', 'native'),
+      seed: 1,
+    });
     return {
       seconds: s.seconds,
       frames: s.frames,

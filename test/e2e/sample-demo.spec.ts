@@ -30,7 +30,9 @@ test.afterAll(() => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('demo puts the embedded sample in the library; a room camera shows the body with keypoints', async ({ page }) => {
+test('demo puts the embedded sample in the library; a room camera shows the body with keypoints', async ({
+  page,
+}) => {
   expect(demo).toMatchObject({ cameras: 10 });
   expect(fs.existsSync(path.join(dataDir, 'sample', 'session.json'))).toBe(true);
   const pageErrors = watchPage(page);

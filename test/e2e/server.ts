@@ -82,4 +82,3 @@ export async function frameCounter(page: Page): Promise<{ frame: number; total: 
   if (!m) throw new Error(`unexpected frame counter text: ${JSON.stringify(text)}`);
   return { frame: Number(m[1]), total: Number(m[2]) };
 }
-

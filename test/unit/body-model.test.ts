@@ -10,7 +10,11 @@ import { REPO_ROOT } from './fixtures';
 
 const OPEN_MODEL = join(REPO_ROOT, 'native', 'models', 'anny-cmu31.npz');
 
-const f4 = (shape: number[], values: number[]): NdArray => ({ dtype: 'f4', shape, data: Float32Array.from(values) });
+const f4 = (shape: number[], values: number[]): NdArray => ({
+  dtype: 'f4',
+  shape,
+  data: Float32Array.from(values),
+});
 
 /**
  * A 3-joint chain along x (joints at 0, 1, 2), five vertices: two skinned ones and three that the
@@ -45,9 +49,17 @@ describe('linear blend skinning', () => {
     // Root and joint 1 turn 90 degrees about z; everything moves up by 1.
     evaluateBody(model, ws, { betas: [0], theta: [0, 0, q, 0, 0, q, 0, 0, 0], transl: [0, 0, 1] }, out);
     // v0 = Rz90 (0.5 - 0.2, 0, 0): the pose blend shape first, then the root's rotation.
-    expect(Array.from(out.slice(0, 3))).toEqual([expect.closeTo(0, 6), expect.closeTo(0.3, 6), expect.closeTo(1, 6)]);
+    expect(Array.from(out.slice(0, 3))).toEqual([
+      expect.closeTo(0, 6),
+      expect.closeTo(0.3, 6),
+      expect.closeTo(1, 6),
+    ]);
     // v1 = 0.5 Rz90 v + 0.5 (Rz180 v + (1, 1, 0)), v = (1.5, 0.1, 0).
-    expect(Array.from(out.slice(3, 6))).toEqual([expect.closeTo(-0.3, 6), expect.closeTo(1.2, 6), expect.closeTo(1, 6)]);
+    expect(Array.from(out.slice(3, 6))).toEqual([
+      expect.closeTo(-0.3, 6),
+      expect.closeTo(1.2, 6),
+      expect.closeTo(1, 6),
+    ]);
     expect(Array.from(ws.joints)).toEqual([0, 0, 1, 0, 1, 1, -1, 1, 1].map((v) => expect.closeTo(v, 6)));
   });
 

@@ -19,27 +19,49 @@ const NATIVE = join(REPO_ROOT, 'native');
 interface GroundTruthJson {
   frames: number;
   keypointNoiseSigmaPx: number;
-  cameras: Array<{ name: string; role: string; calibration?: CameraCalibration; intrinsics?: CameraCalibration }>;
+  cameras: Array<{
+    name: string;
+    role: string;
+    calibration?: CameraCalibration;
+    intrinsics?: CameraCalibration;
+  }>;
   boards: BoardSpec[];
   keypoints: { names: string[] };
 }
 
 function keypointFile(dir: string, cam: string, f: number): number[] {
   const path = join(dir, 'keypoints', cam, `${cam}_${String(f).padStart(12, '0')}_keypoints.json`);
-  return (JSON.parse(readFileSync(path, 'utf8')) as { people: Array<{ pose_keypoints_2d: number[] }> }).people[0]
-    .pose_keypoints_2d;
+  return (JSON.parse(readFileSync(path, 'utf8')) as { people: Array<{ pose_keypoints_2d: number[] }> })
+    .people[0].pose_keypoints_2d;
 }
 
 /** Every n-th frame of a video as 8-bit grey images, decoded by ffmpeg. */
 function greyFrames(video: string, width: number, height: number, every: number): Uint8Array[] {
   const r = spawnSync(
     FFMPEG_PATH,
-    ['-v', 'error', '-i', video, '-vf', `select=not(mod(n\\,${every}))`, '-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    [
+      '-v',
+      'error',
+      '-i',
+      video,
+      '-vf',
+      `select=not(mod(n\\,${every}))`,
+      '-vsync',
+      '0',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'gray',
+      '-',
+    ],
     { maxBuffer: 1 << 30 },
   );
   if (r.status !== 0) throw new Error(`ffmpeg failed on ${video}: ${r.stderr.toString()}`);
   const size = width * height;
-  return Array.from({ length: r.stdout.length / size }, (_, i) => new Uint8Array(r.stdout.buffer, r.stdout.byteOffset + i * size, size));
+  return Array.from(
+    { length: r.stdout.length / size },
+    (_, i) => new Uint8Array(r.stdout.buffer, r.stdout.byteOffset + i * size, size),
+  );
 }
 
 describe('embedded sample capture session', () => {
@@ -118,7 +140,14 @@ describe('embedded sample capture session', () => {
         let hits = 0;
         frames.forEach((data, i) => {
           const f = i * every;
-          const cal = { width, height, K, dist, R: Array.from(P.subarray(f * 12, f * 12 + 9)), t: Array.from(P.subarray(f * 12 + 9, f * 12 + 12)) };
+          const cal = {
+            width,
+            height,
+            K,
+            dist,
+            R: Array.from(P.subarray(f * 12, f * 12 + 9)),
+            t: Array.from(P.subarray(f * 12 + 9, f * 12 + 12)),
+          };
           // Try the boards whose centre the ground truth puts in the image.
           const found = detectors.some((d) => {
             const s = d.spec;
@@ -132,7 +161,10 @@ describe('embedded sample capture session', () => {
           if (found) hits++;
         });
         expect(frames.length).toBeGreaterThan(summary.frames / every - 2);
-        expect(hits / frames.length, `${cam.name}: ${hits} of ${frames.length} frames`).toBeGreaterThanOrEqual(0.5);
+        expect(
+          hits / frames.length,
+          `${cam.name}: ${hits} of ${frames.length} frames`,
+        ).toBeGreaterThanOrEqual(0.5);
       }
     } finally {
       detectors.forEach((d) => d.delete());
@@ -151,7 +183,9 @@ describe('embedded sample capture session', () => {
         expect(readFileSync(join(other, name)).equals(readFileSync(join(dir, name)))).toBe(false);
       }
     }
-    expect(readFileSync(join(again, 'ground_truth.npz'))).toEqual(readFileSync(join(dir, 'ground_truth.npz')));
+    expect(readFileSync(join(again, 'ground_truth.npz'))).toEqual(
+      readFileSync(join(dir, 'ground_truth.npz')),
+    );
   }, 240_000);
 
   it('imports as a studio session with its cameras, roles, keypoints and boards', async () => {
@@ -162,7 +196,9 @@ describe('embedded sample capture session', () => {
       const s = (await getSession(ctx.db, Number(job.result!.sessionId)))!;
       expect(s.format).toBe('studio');
       expect(s.cameraCount).toBe(10);
-      expect(s.cameras.filter((c) => c.role === 'room').every((c) => c.keypoints?.frameCount === summary.frames)).toBe(true);
+      expect(
+        s.cameras.filter((c) => c.role === 'room').every((c) => c.keypoints?.frameCount === summary.frames),
+      ).toBe(true);
       expect(s.cameras.find((c) => c.role === 'foot-left')?.video?.frameCount).toBe(summary.frames);
       const meta = await ctx.db.get<{ meta: string }>('SELECT meta FROM sessions WHERE id = ?', [s.id]);
       const stored = JSON.parse(meta!.meta) as { boards: BoardSpec[]; groundTruth: string };

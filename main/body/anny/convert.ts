@@ -63,7 +63,8 @@ export function convertAnny(root: string): ConvertResult {
   const V = bodyIds.length;
 
   // The default human and the six shape directions over ALL vertices (joint cubes included).
-  const universal = (g: string, m: string, w: string): Target => target(`universal-${g}-young-${m}muscle-${w}weight`);
+  const universal = (g: string, m: string, w: string): Target =>
+    target(`universal-${g}-young-${m}muscle-${w}weight`);
   const base = Float64Array.from(mesh.positions);
   const genders = ['female', 'male'];
   const races = ['african', 'asian', 'caucasian'];
@@ -88,7 +89,16 @@ export function convertAnny(root: string): ConvertResult {
     return d;
   };
   const height = (h: string): Target[] =>
-    genders.map((g) => readTarget(need('targets', 'macrodetails', 'height', `${g}-young-averagemuscle-averageweight-${h}height.target.gz`)));
+    genders.map((g) =>
+      readTarget(
+        need(
+          'targets',
+          'macrodetails',
+          'height',
+          `${g}-young-averagemuscle-averageweight-${h}height.target.gz`,
+        ),
+      ),
+    );
   const dHeight = symmetric(height('max'), height('min'));
   const dWeight = symmetric(
     genders.map((g) => universal(g, 'average', 'max')),
@@ -100,7 +110,9 @@ export function convertAnny(root: string): ConvertResult {
   );
   const raceDir = (ri: number): Float64Array => {
     const d = dir();
-    races.forEach((_, k) => genders.forEach((__, gi) => addTarget(d, race[k][gi], 0.5 * ((k === ri ? 1 : 0) - 1 / 3))));
+    races.forEach((_, k) =>
+      genders.forEach((__, gi) => addTarget(d, race[k][gi], 0.5 * ((k === ri ? 1 : 0) - 1 / 3))),
+    );
     return d;
   };
   const dirs = [dGender, dHeight, dWeight, dMuscle, raceDir(0), raceDir(1)];
@@ -119,7 +131,12 @@ export function convertAnny(root: string): ConvertResult {
   const byName = new Map(rig.map((b) => [b.name, b]));
   const J = CMU_RIG.length;
   const parents = new Int32Array(J);
-  const jointOf = (b: (typeof rig)[number]['head'], positions: Float64Array, out: Float64Array, o: number): void => {
+  const jointOf = (
+    b: (typeof rig)[number]['head'],
+    positions: Float64Array,
+    out: Float64Array,
+    o: number,
+  ): void => {
     const ids = b.cube ? cubeVertices(mesh, b.cube) : (b.vertices as number[]);
     for (let c = 0; c < 3; c++) out[o + c] = ids.reduce((s, v) => s + positions[v * 3 + c], 0) / ids.length;
   };
@@ -129,7 +146,8 @@ export function convertAnny(root: string): ConvertResult {
     const bone = byName.get(name);
     if (!bone) throw new Error(`rig.cmu_mb.json: bone ${name} missing`);
     parents[j] = bone.parent ? CMU_RIG.findIndex(([n]) => n === bone.parent) : -1;
-    if (j > 0 && !(parents[j] >= 0 && parents[j] < j)) throw new Error(`rig.cmu_mb.json: parent of ${name} out of order`);
+    if (j > 0 && !(parents[j] >= 0 && parents[j] < j))
+      throw new Error(`rig.cmu_mb.json: parent of ${name} out of order`);
     jointOf(bone.head, base, jTemplate, j * 3);
     dirs.forEach((d, b) => jointOf(bone.head, d, jDirs[b], j * 3));
   });
@@ -234,7 +252,11 @@ function skinWeights(
     let bd = Infinity;
     for (let u = 0; u < V; u++) {
       if (empty.includes(u)) continue;
-      const d = Math.hypot(positions[u * 3] - positions[v * 3], positions[u * 3 + 1] - positions[v * 3 + 1], positions[u * 3 + 2] - positions[v * 3 + 2]);
+      const d = Math.hypot(
+        positions[u * 3] - positions[v * 3],
+        positions[u * 3 + 1] - positions[v * 3 + 1],
+        positions[u * 3 + 2] - positions[v * 3 + 2],
+      );
       if (d < bd) {
         bd = d;
         best = u;

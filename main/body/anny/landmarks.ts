@@ -70,7 +70,8 @@ export function findLandmarks(
     // Ear: the most lateral head vertex a little below and behind the eye.
     out[`${side}_ear`] = {
       vertex: argmax(
-        (v) => P(v, 2) > eye[2] - 0.05 && P(v, 2) < eye[2] && P(v, 1) > eye[1] + 0.03 && P(v, 1) < eye[1] + 0.12,
+        (v) =>
+          P(v, 2) > eye[2] - 0.05 && P(v, 2) < eye[2] && P(v, 1) > eye[1] + 0.03 && P(v, 1) < eye[1] + 0.12,
         (v) => sign * P(v, 0),
       ),
     };
@@ -108,6 +109,11 @@ export function findLandmarks(
       (v) => -P(v, 1),
     ),
   };
-  out.head_top = { vertex: argmax(() => true, (v) => P(v, 2)) };
+  out.head_top = {
+    vertex: argmax(
+      () => true,
+      (v) => P(v, 2),
+    ),
+  };
   return out;
 }

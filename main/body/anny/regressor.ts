@@ -67,7 +67,12 @@ export function fitJointRegressor(
  * The nearest vertices per octant around p: a joint lies inside the body, and only a neighbourhood
  * that surrounds it can follow targets that swell the surface while the joint stays put.
  */
-function surrounding(positions: Float64Array, count: number, p: ArrayLike<number>, perOctant: number): Int32Array {
+function surrounding(
+  positions: Float64Array,
+  count: number,
+  p: ArrayLike<number>,
+  perOctant: number,
+): Int32Array {
   const buckets: Array<Array<[number, number]>> = Array.from({ length: 8 }, () => []);
   for (let i = 0; i < count; i++) {
     const dx = positions[i * 3] - p[0];

@@ -54,7 +54,8 @@ export function readObj(file: string): ObjMesh {
   }
   const n = coords.length / 3;
   const positions = new Float64Array(n * 3);
-  for (let i = 0; i < n; i++) convertPoint(positions, i * 3, coords[i * 3], coords[i * 3 + 1], coords[i * 3 + 2]);
+  for (let i = 0; i < n; i++)
+    convertPoint(positions, i * 3, coords[i * 3], coords[i * 3 + 1], coords[i * 3 + 2]);
   return { positions, groups };
 }
 
@@ -75,7 +76,8 @@ export function readTarget(file: string): Target {
     const s = line.trim();
     if (!s || s.startsWith('#')) continue;
     const p = s.split(/\s+/).map(Number);
-    if (p.length !== 4 || p.some((v) => !Number.isFinite(v))) throw new Error(`${file}:${lineNo}: bad target line "${s}"`);
+    if (p.length !== 4 || p.some((v) => !Number.isFinite(v)))
+      throw new Error(`${file}:${lineNo}: bad target line "${s}"`);
     convertPoint(tmp, 0, p[1], p[2], p[3]);
     indices.push(p[0]);
     deltas.push(tmp[0], tmp[1], tmp[2]);
@@ -109,13 +111,21 @@ interface RawEnd {
 }
 
 export function readRig(file: string): RigBone[] {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { parent: string; head: RawEnd; tail: RawEnd }>;
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<
+    string,
+    { parent: string; head: RawEnd; tail: RawEnd }
+  >;
   const end = (e: RawEnd, bone: string): RigBone['head'] => {
     if (e.strategy === 'CUBE' && e.cube_name) return { cube: e.cube_name };
     if (e.strategy === 'MEAN' && e.vertex_indices?.length) return { vertices: e.vertex_indices };
     throw new Error(`${file}: bone ${bone} has an unsupported joint strategy ${e.strategy}`);
   };
-  return Object.entries(raw).map(([name, b]) => ({ name, parent: b.parent, head: end(b.head, name), tail: end(b.tail, name) }));
+  return Object.entries(raw).map(([name, b]) => ({
+    name,
+    parent: b.parent,
+    head: end(b.head, name),
+    tail: end(b.tail, name),
+  }));
 }
 
 /** weights.cmu_mb.json: bone -> [[vertex, weight], ...]. */

@@ -22,7 +22,12 @@ export interface SampleFrames {
   footPoses: Float64Array[];
 }
 
-export function computeFrames(model: BodyModel, seq: PoseSequence, map: KeypointMap, mounts: FootMount[]): SampleFrames {
+export function computeFrames(
+  model: BodyModel,
+  seq: PoseSequence,
+  map: KeypointMap,
+  mounts: FootMount[],
+): SampleFrames {
   const V = model.numVertices;
   const J = model.numJoints;
   const K = map.names.length;
@@ -46,7 +51,12 @@ export function computeFrames(model: BodyModel, seq: PoseSequence, map: Keypoint
   for (let f = 0; f < seq.frames; f++) {
     if (f === 0) {
       // Fix each mount in its foot's frame from where it sits at frame 0 (see FootMount).
-      evaluateBody(model, ws, { betas: seq.betas, theta: seq.theta.subarray(0, J * 3), transl: seq.transl.subarray(0, 3) }, null);
+      evaluateBody(
+        model,
+        ws,
+        { betas: seq.betas, theta: seq.theta.subarray(0, J * 3), transl: seq.transl.subarray(0, 3) },
+        null,
+      );
       const heading = facing(seq, 0);
       mounts.forEach((m, i) => fixMount(m, ws.G, mountJoint[i], heading));
     }
@@ -54,7 +64,11 @@ export function computeFrames(model: BodyModel, seq: PoseSequence, map: Keypoint
     evaluateBody(
       model,
       ws,
-      { betas: seq.betas, theta: seq.theta.subarray(f * J * 3, (f + 1) * J * 3), transl: seq.transl.subarray(f * 3, f * 3 + 3) },
+      {
+        betas: seq.betas,
+        theta: seq.theta.subarray(f * J * 3, (f + 1) * J * 3),
+        transl: seq.transl.subarray(f * 3, f * 3 + 3),
+      },
       out,
     );
     joints.set(ws.joints, f * J * 3);
@@ -75,7 +89,8 @@ export function computeFrames(model: BodyModel, seq: PoseSequence, map: Keypoint
       const o = f * 12;
       // World -> camera: R = R_cw^T, t = -R C.
       for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) P[o + r * 3 + c] = Rcw[c * 3 + r];
-      for (let r = 0; r < 3; r++) P[o + 9 + r] = -(P[o + r * 3] * C[0] + P[o + r * 3 + 1] * C[1] + P[o + r * 3 + 2] * C[2]);
+      for (let r = 0; r < 3; r++)
+        P[o + 9 + r] = -(P[o + r * 3] * C[0] + P[o + r * 3 + 1] * C[1] + P[o + r * 3 + 2] * C[2]);
     });
   }
   return { vertices, keypointsShared, keypoints, numKeypoints: K, joints, footPoses };
@@ -89,7 +104,11 @@ function fixMount(m: FootMount, G: Float64Array, j: number, heading: number): vo
   const R = new Float64Array(9);
   mat3MulAtB(R, 0, Gj, 0, Rcw, 0);
   const [fw, left, up] = m.place;
-  const d = [fw * Math.cos(heading) - left * Math.sin(heading), fw * Math.sin(heading) + left * Math.cos(heading), up];
+  const d = [
+    fw * Math.cos(heading) - left * Math.sin(heading),
+    fw * Math.sin(heading) + left * Math.cos(heading),
+    up,
+  ];
   const off = new Float64Array(3);
   // G^T d: the world offset expressed in the foot's frame.
   for (let r = 0; r < 3; r++) off[r] = Gj[r] * d[0] + Gj[3 + r] * d[1] + Gj[6 + r] * d[2];

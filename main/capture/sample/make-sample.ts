@@ -85,20 +85,26 @@ export async function makeSample(dir: string, options: SampleOptions): Promise<S
 
     progress(0.05, 'rendering videos');
     const tasks: RenderTask[] = [
-      ...rooms.map((c, i): RenderTask => ({ kind: 'room', index: i, name: c.name, calibration: c.calibration, out: join(work, 'videos', `${c.name}.mp4`) })),
-      ...(options.videos === false ? [] : mounts).map(
-        (m, i): RenderTask => ({
-          kind: 'foot',
-          index: rooms.length + i,
-          name: m.name,
-          intrinsics: { ...FOOT_INTRINSICS, R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] },
-          poses: frames.footPoses[i],
-          out: join(work, 'videos', `${m.name}.mp4`),
-          seed: seed * 1000 + 500 + i,
-        }),
-      ),
+      ...rooms.map((c, i): RenderTask => ({
+        kind: 'room',
+        index: i,
+        name: c.name,
+        calibration: c.calibration,
+        out: join(work, 'videos', `${c.name}.mp4`),
+      })),
+      ...(options.videos === false ? [] : mounts).map((m, i): RenderTask => ({
+        kind: 'foot',
+        index: rooms.length + i,
+        name: m.name,
+        intrinsics: { ...FOOT_INTRINSICS, R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] },
+        poses: frames.footPoses[i],
+        out: join(work, 'videos', `${m.name}.mp4`),
+        seed: seed * 1000 + 500 + i,
+      })),
     ];
-    const visibility = await renderAll(tasks, model, frames, images, seq.frames, fps, options, (f) => progress(0.05 + 0.85 * f, 'rendering videos'));
+    const visibility = await renderAll(tasks, model, frames, images, seq.frames, fps, options, (f) =>
+      progress(0.05 + 0.85 * f, 'rendering videos'),
+    );
 
     progress(0.92, 'keypoints and ground truth');
     const kp = writeKeypointFiles(work, rooms, frames.keypoints, visibility, kpMap.names.length, seq.frames, {
@@ -106,8 +112,28 @@ export async function makeSample(dir: string, options: SampleOptions): Promise<S
       sigma,
       dropout: options.dropout ?? 0.03,
     });
-    writeGroundTruth(work, { model, modelFile: SAMPLE_MODEL, seq, frames, rooms, mounts, boards, layout: SAMPLE_LAYOUT, seed, sigma, visibility });
-    writeManifest(work, { rooms, mounts, boards, layout: SAMPLE_LAYOUT, fps, model, modelFile: SAMPLE_MODEL });
+    writeGroundTruth(work, {
+      model,
+      modelFile: SAMPLE_MODEL,
+      seq,
+      frames,
+      rooms,
+      mounts,
+      boards,
+      layout: SAMPLE_LAYOUT,
+      seed,
+      sigma,
+      visibility,
+    });
+    writeManifest(work, {
+      rooms,
+      mounts,
+      boards,
+      layout: SAMPLE_LAYOUT,
+      fps,
+      model,
+      modelFile: SAMPLE_MODEL,
+    });
     checkAbort(options.signal);
     rmSync(target, { recursive: true, force: true });
     renameSync(work, target);
@@ -154,7 +180,13 @@ export function deskBoxes(): SceneBox[] {
   const under = DESK.top - DESK.thickness;
   const rgb: [number, number, number] = [150, 105, 65];
   return [
-    ...tableBoxes({ centre: DESK.centre, size: DESK.size, height: DESK.top, topThickness: DESK.thickness, rgb }),
+    ...tableBoxes({
+      centre: DESK.centre,
+      size: DESK.size,
+      height: DESK.top,
+      topThickness: DESK.thickness,
+      rgb,
+    }),
     { min: [x0, y0, 0.05], max: [x1, y0 + DESK_PANEL, under], rgb },
     { min: [x0, y0, 0.05], max: [x0 + DESK_PANEL, y1, under], rgb },
     { min: [x1 - DESK_PANEL, y0, 0.05], max: [x1, y1, under], rgb },
@@ -174,7 +206,9 @@ async function renderAll(
   const threads = Math.max(1, options.threads ?? 2);
   // Longest first, alternating, so both threads finish together.
   const buckets: RenderTask[][] = Array.from({ length: threads }, () => []);
-  [...tasks].sort((a, b) => (a.kind === b.kind ? a.index - b.index : a.kind === 'foot' ? -1 : 1)).forEach((t, i) => buckets[i % threads].push(t));
+  [...tasks]
+    .sort((a, b) => (a.kind === b.kind ? a.index - b.index : a.kind === 'foot' ? -1 : 1))
+    .forEach((t, i) => buckets[i % threads].push(t));
   const base: Omit<SampleWorkerData, 'tasks'> = {
     frames: frameCount,
     fps,
@@ -215,7 +249,12 @@ async function renderAll(
             });
             w.on('error', reject);
             w.on('exit', (code) => {
-              if (remaining > 0) reject(options.signal?.aborted ? new CancelledError() : new Error(`render worker exited with code ${code}`));
+              if (remaining > 0)
+                reject(
+                  options.signal?.aborted
+                    ? new CancelledError()
+                    : new Error(`render worker exited with code ${code}`),
+                );
             });
           }),
       ),

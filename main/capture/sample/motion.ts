@@ -34,7 +34,12 @@ export const SAMPLE_CLIPS: ClipPlacement[] = [
 const CMU_FPS = 120;
 const BLEND_SECONDS = 0.6;
 
-export function sampleMotion(model: BodyModel, cmuDir: string, fps = 30, betas?: ArrayLike<number>): PoseSequence {
+export function sampleMotion(
+  model: BodyModel,
+  cmuDir: string,
+  fps = 30,
+  betas?: ArrayLike<number>,
+): PoseSequence {
   const asf = readAsf(join(cmuDir, '02.asf'));
   const step = Math.round(CMU_FPS / fps);
   const parts = SAMPLE_CLIPS.map((c) => {
@@ -59,7 +64,13 @@ export function facing(seq: PoseSequence, f: number): number {
 }
 
 /** Turns the clip about z so its first frame faces `heading`, and moves its root to `start`. */
-function place(model: BodyModel, seq: PoseSequence, heading: number, start: [number, number], alongTravel: boolean): void {
+function place(
+  model: BodyModel,
+  seq: PoseSequence,
+  heading: number,
+  start: [number, number],
+  alongTravel: boolean,
+): void {
   const J = seq.numJoints;
   const j0 = jointShapeBasis(model).jTemplate;
   const n = (seq.frames - 1) * 3;
@@ -114,7 +125,8 @@ function concatenate(parts: PoseSequence[], blend: number): PoseSequence {
           mat3Mul(out, 0, Ra, 0, Rw, 0);
           axisAngleFromMatrix(theta, (f * J + j) * 3, out, 0);
         }
-        for (let c = 0; c < 3; c++) transl[f * 3 + c] = (1 - s) * transl[last * 3 + c] + s * transl[f * 3 + c];
+        for (let c = 0; c < 3; c++)
+          transl[f * 3 + c] = (1 - s) * transl[last * 3 + c] + s * transl[f * 3 + c];
       }
     }
     at += p.frames;

@@ -47,8 +47,18 @@ export function writeGroundTruth(
     transl: { dtype: 'f4', shape: [F, 3], data: seq.transl },
     joints: { dtype: 'f4', shape: [F, J, 3], data: frames.joints },
     keypoints3d: { dtype: 'f8', shape: [F, K, 3], data: frames.keypoints },
-    ...Object.fromEntries(gt.mounts.map((m, i) => [`${m.name.replace('-', '_')}_pose`, { dtype: 'f8', shape: [F, 12], data: frames.footPoses[i] }])),
-    ...Object.fromEntries(gt.rooms.map((c, i) => [`visible_${c.name.replace('-', '_')}`, { dtype: 'u1', shape: [F, K], data: gt.visibility[i] }])),
+    ...Object.fromEntries(
+      gt.mounts.map((m, i) => [
+        `${m.name.replace('-', '_')}_pose`,
+        { dtype: 'f8', shape: [F, 12], data: frames.footPoses[i] },
+      ]),
+    ),
+    ...Object.fromEntries(
+      gt.rooms.map((c, i) => [
+        `visible_${c.name.replace('-', '_')}`,
+        { dtype: 'u1', shape: [F, K], data: gt.visibility[i] },
+      ]),
+    ),
   };
   writeFileSync(join(root, GROUND_TRUTH_NPZ), encodeNpz(arrays));
   const json = {
@@ -62,9 +72,16 @@ export function writeGroundTruth(
       theta: 'axis-angle per joint, local (SMPL convention), model joint order',
       transl: 'added to every posed vertex and joint (smplx transl)',
       foot_pose: 'world -> camera per frame: R (9, row-major) then t (3)',
-      visible: 'room camera saw the keypoint (z-buffer and image bounds); keypoints files also drop some at random',
+      visible:
+        'room camera saw the keypoint (z-buffer and image bounds); keypoints files also drop some at random',
     },
-    model: { file: gt.modelFile, name: model.name, jointNames: model.jointNames, betaNames: model.betaNames, upAxis: model.upAxis },
+    model: {
+      file: gt.modelFile,
+      name: model.name,
+      jointNames: model.jointNames,
+      betaNames: model.betaNames,
+      upAxis: model.upAxis,
+    },
     keypoints: { layout: gt.layout, names: KEYPOINT_LAYOUTS[gt.layout] },
     cameras: [
       ...gt.rooms.map((c) => ({ name: c.name, role: 'room', calibration: c.calibration })),
@@ -79,7 +96,15 @@ export function writeGroundTruth(
 
 export function writeManifest(
   root: string,
-  m: { rooms: Camera[]; mounts: FootMount[]; boards: BoardSpec[]; layout: string; fps: number; model: BodyModel; modelFile: string },
+  m: {
+    rooms: Camera[];
+    mounts: FootMount[];
+    boards: BoardSpec[];
+    layout: string;
+    fps: number;
+    model: BodyModel;
+    modelFile: string;
+  },
 ): SessionManifest {
   const manifest: SessionManifest = {
     version: 1,
@@ -102,7 +127,11 @@ export function writeManifest(
       })),
     ],
     boards: m.boards,
-    subject: { name: 'CMU subject 02', bodyModel: basename(m.modelFile, '.npz'), betas: Array.from({ length: m.model.numBetas }, () => 0) },
+    subject: {
+      name: 'CMU subject 02',
+      bodyModel: basename(m.modelFile, '.npz'),
+      betas: Array.from({ length: m.model.numBetas }, () => 0),
+    },
     groundTruth: GROUND_TRUTH_JSON,
   };
   writeFileSync(join(root, 'session.json'), JSON.stringify(manifest, null, 1) + '\n');

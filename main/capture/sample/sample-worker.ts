@@ -2,7 +2,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CameraCalibration } from '../../../preload/api';
 import type { BoardSpec } from '../../calibration/charuco-board';
 import type { GrayImage } from '../../calibration/opencv';
-import { type FootScene, type ShutterPoses, interpolatePose, prepareFootCamera, prepareFootScene, renderFootFrame } from './foot-render';
+import {
+  type FootScene,
+  type ShutterPoses,
+  interpolatePose,
+  prepareFootCamera,
+  prepareFootScene,
+  renderFootFrame,
+} from './foot-render';
 import { Rng } from './rng';
 import { RoomRenderer, type SceneBox, type StaticScene } from './room-render';
 import { openVideoWriter } from './video-writer';
@@ -15,7 +22,15 @@ import { openVideoWriter } from './video-writer';
 
 export type RenderTask =
   | { kind: 'room'; index: number; name: string; calibration: CameraCalibration; out: string }
-  | { kind: 'foot'; index: number; name: string; intrinsics: CameraCalibration; poses: Float64Array; out: string; seed: number };
+  | {
+      kind: 'foot';
+      index: number;
+      name: string;
+      intrinsics: CameraCalibration;
+      poses: Float64Array;
+      out: string;
+      seed: number;
+    };
 
 export interface SampleWorkerData {
   tasks: RenderTask[];
@@ -87,9 +102,18 @@ async function renderRoom(task: Extract<RenderTask, { kind: 'room' }>): Promise<
       const frame = r.renderFrame(verts.subarray(f * V * 3, (f + 1) * V * 3), data.faces);
       // Joints sit inside the body, up to ~12 cm behind the skin the camera sees: only a nearer occluder
       // (another limb, the desk) hides them.
-      r.visibility(kps.subarray(f * K * 3, (f + 1) * K * 3), SELF_DEPTH_M, visibility.subarray(f * K, (f + 1) * K));
+      r.visibility(
+        kps.subarray(f * K * 3, (f + 1) * K * 3),
+        SELF_DEPTH_M,
+        visibility.subarray(f * K, (f + 1) * K),
+      );
       await writer?.write(frame);
-      if (f % 10 === 0) parentPort!.postMessage({ type: 'progress', task: task.index, frame: f } satisfies SampleWorkerMessage);
+      if (f % 10 === 0)
+        parentPort!.postMessage({
+          type: 'progress',
+          task: task.index,
+          frame: f,
+        } satisfies SampleWorkerMessage);
     }
     await writer?.close();
   } catch (err) {
@@ -110,7 +134,10 @@ async function renderFoot(task: Extract<RenderTask, { kind: 'foot' }>): Promise<
   const rng = new Rng(task.seed);
   const pose = (f: number) => {
     const k = Math.min(data.frames - 1, Math.max(0, f)) * 12;
-    return { R: Array.from(task.poses.subarray(k, k + 9)), t: Array.from(task.poses.subarray(k + 9, k + 12)) };
+    return {
+      R: Array.from(task.poses.subarray(k, k + 9)),
+      t: Array.from(task.poses.subarray(k + 9, k + 12)),
+    };
   };
   // The shutter is open for half a frame interval around each frame time.
   const shutter: ShutterPoses = { open: pose(0), close: pose(0) };
@@ -121,7 +148,12 @@ async function renderFoot(task: Extract<RenderTask, { kind: 'foot' }>): Promise<
       interpolatePose(here, pose(f + 1), 0.25, shutter.close);
       renderFootFrame(ps, cam, shutter, rng, out);
       await writer.write(out);
-      if (f % 10 === 0) parentPort!.postMessage({ type: 'progress', task: task.index, frame: f } satisfies SampleWorkerMessage);
+      if (f % 10 === 0)
+        parentPort!.postMessage({
+          type: 'progress',
+          task: task.index,
+          frame: f,
+        } satisfies SampleWorkerMessage);
     }
     await writer.close();
   } catch (err) {
@@ -143,4 +175,6 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => parentPort!.postMessage({ type: 'error', message: err.message } satisfies SampleWorkerMessage));
+main().catch((err: Error) =>
+  parentPort!.postMessage({ type: 'error', message: err.message } satisfies SampleWorkerMessage),
+);

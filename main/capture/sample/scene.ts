@@ -10,7 +10,12 @@ import { FOOT_CAMERA_INTRINSICS } from './foot-render';
  */
 
 export const ROOM = { min: [0, 0, 0], max: [6, 5, 2.6] };
-export const DESK = { centre: [3.2, 3.95] as [number, number], size: [1.6, 0.8] as [number, number], top: 0.75, thickness: 0.03 };
+export const DESK = {
+  centre: [3.2, 3.95] as [number, number],
+  size: [1.6, 0.8] as [number, number],
+  top: 0.75,
+  thickness: 0.03,
+};
 export const DESK_PANEL = 0.02;
 
 /** Board frame: x along squaresX, y along squaresY, z into the board (away from the printed face). */
