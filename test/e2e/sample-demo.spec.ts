@@ -44,13 +44,13 @@ test('demo puts the embedded sample in the library; a room camera shows the body
   const cameras = page.getByTestId('camera-item');
   await expect(cameras).toHaveCount(10, { timeout: 30_000 });
 
-  await cameras.filter({ hasText: 'room-3' }).click();
+  await cameras.filter({ hasText: 'room-5' }).click();
   const video = page.getByTestId('video');
   const overlay = page.getByTestId('overlay');
   await expect
     .poll(() => video.evaluate((v) => (v as HTMLVideoElement).readyState), { timeout: 30_000 })
     .toBeGreaterThanOrEqual(2);
-  // Half-way through the walk to the desk: the whole body is in room-3's view.
+  // Half-way along the walk to the desk, facing room-5: the whole body is in its view.
   const target = '45';
   await page.getByLabel('Frame').fill(target);
   await expect(page.getByTestId('frame-counter')).toContainText(`Frame ${target} /`);

@@ -131,7 +131,7 @@ describe('embedded sample capture session', () => {
     const cv = await loadOpenCv();
     const detectors = gt.boards.map((b) => new CharucoBoardDetector(cv, b));
     const poses = readNpz(join(dir, 'ground_truth.npz'));
-    const every = 3;
+    const every = 6;
     try {
       for (const cam of gt.cameras.filter((c) => c.role !== 'room')) {
         const { width, height, K, dist } = cam.intrinsics!;
@@ -161,6 +161,7 @@ describe('embedded sample capture session', () => {
           if (found) hits++;
         });
         expect(frames.length).toBeGreaterThan(summary.frames / every - 2);
+        console.log(`${cam.name}: a board detected in ${hits} of ${frames.length} sampled frames`);
         expect(
           hits / frames.length,
           `${cam.name}: ${hits} of ${frames.length} frames`,
