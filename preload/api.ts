@@ -98,6 +98,35 @@ export interface JobInfo {
   updatedAt: string;
 }
 
+/** The user-supplied SMPL-family model slots (the files are licence-restricted, so never shipped). */
+export const BODY_MODEL_SLOTS = ['smpl', 'smplh', 'smplx'] as const;
+export type BodyModelSlot = (typeof BODY_MODEL_SLOTS)[number];
+/** Joint count a slot's model must have: SMPL 24, SMPL-H 52 (hands), SMPL-X 55 (hands, jaw, eyes). */
+export const BODY_MODEL_SLOT_JOINTS: Record<BodyModelSlot, number> = { smpl: 24, smplh: 52, smplx: 55 };
+export const BODY_MODEL_SLOT_LABELS: Record<BodyModelSlot, string> = {
+  smpl: 'SMPL',
+  smplh: 'SMPL-H',
+  smplx: 'SMPL-X',
+};
+
+export interface Settings {
+  /** Absolute paths of the user's own model files (.npz or .pkl), null where not set. */
+  bodyModels: { smpl: string | null; smplh: string | null; smplx: string | null };
+}
+
+/** One body model the studio can use: the open default, then each configured slot. */
+export interface BodyModelInfo {
+  id: 'open' | BodyModelSlot;
+  name: string;
+  file: string;
+  /** False when the file cannot be loaded (moved, damaged) or no longer fits its slot; see error. */
+  ok: boolean;
+  error?: string;
+  vertices?: number;
+  joints?: number;
+  betas?: number;
+}
+
 export interface ImportResult {
   sessionId: number;
   cameras: number;
@@ -127,6 +156,14 @@ export interface ApiCalls {
     req: { sessionId: number; cameraId: number; start: number; count: number };
     res: KeypointBlock;
   };
+  getSettings: { req: Record<string, never>; res: Settings };
+  /**
+   * Replaces the given top-level settings. Every non-null model path is loaded and its joint count
+   * checked against its slot first; a bad one fails the call (bad-input) and nothing is stored.
+   */
+  setSettings: { req: Partial<Settings>; res: Settings };
+  /** The open default model first, then each configured slot, each loaded to report what it is. */
+  listBodyModels: { req: Record<string, never>; res: BodyModelInfo[] };
 }
 
 export type ApiMethod = keyof ApiCalls;
@@ -148,6 +185,9 @@ export const API_METHODS = [
   'mediaUrl',
   'thumbnail',
   'keypoints',
+  'getSettings',
+  'setSettings',
+  'listBodyModels',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
@@ -156,7 +196,10 @@ export const API_METHODS_COMPLETE: Missing extends never ? true : Missing = true
 
 export interface ApiEvents {
   jobProgress: JobInfo;
-  libraryChanged: { reason: 'session-added' | 'session-deleted' | 'job-changed'; sessionId?: number };
+  libraryChanged: {
+    reason: 'session-added' | 'session-deleted' | 'job-changed' | 'settings-changed';
+    sessionId?: number;
+  };
 }
 export type ApiEventName = keyof ApiEvents;
 export const API_EVENTS = ['jobProgress', 'libraryChanged'] as const satisfies readonly ApiEventName[];

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { ApiEventName, ApiEvents } from '../../preload/api';
+import { findAppRoot } from '../cli/paths';
 import { JobRunner } from '../jobs/runner';
 import type { Db } from '../store/db';
 import { libraryPath, openLibrary } from '../store/library';
@@ -9,6 +11,8 @@ export interface AppContext {
   db: Db;
   dataDir: string;
   libraryPath: string;
+  /** The app's `native/` folder (open body model, sample clips, schemas). */
+  nativeDir: string;
   runner: JobRunner;
   transport: 'electron' | 'web';
   /** Native folder picker, where the transport has one (Electron). */
@@ -25,6 +29,8 @@ export async function createContext(opts: {
   dataDir: string;
   transport: 'electron' | 'web';
   mediaUrl: (mediaId: number) => string;
+  /** Default: `native/` of the app root (found from this file, in the sources or in out/main). */
+  nativeDir?: string;
   pickFolder?: () => Promise<string | null>;
 }): Promise<AppContext> {
   const db = await openLibrary(opts.dataDir);
@@ -36,6 +42,7 @@ export async function createContext(opts: {
     db,
     dataDir: opts.dataDir,
     libraryPath: libraryPath(opts.dataDir),
+    nativeDir: opts.nativeDir ?? join(findAppRoot(), 'native'),
     runner,
     transport: opts.transport,
     mediaUrl: opts.mediaUrl,

@@ -1,8 +1,20 @@
-import { resolve } from 'node:path';
-import type { ApiMethod, ApiRequest, ApiResponse } from '../../preload/api';
+import { statSync, type Stats } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  BODY_MODEL_SLOT_JOINTS,
+  BODY_MODEL_SLOT_LABELS,
+  BODY_MODEL_SLOTS,
+  type ApiMethod,
+  type ApiRequest,
+  type ApiResponse,
+  type BodyModelInfo,
+  type BodyModelSlot,
+} from '../../preload/api';
+import { loadBodyModel } from '../body/load-model';
 import { getJob, listJobs } from '../store/jobs';
 import { schemaVersion } from '../store/library';
 import { countSessions, deleteSession, getMedia, getSession, listSessions } from '../store/sessions';
+import { getSettings as readSettings, setSettings as writeSettings } from '../store/settings';
 import { findTrack, readTrackRange } from '../store/tracks';
 import type { AppContext } from './context';
 import { ApiError } from './errors';
@@ -17,6 +29,60 @@ async function requireSession(ctx: AppContext, sessionId: number) {
   const s = await getSession(ctx.db, sessionId);
   if (!s) throw new ApiError('not-found', `session #${sessionId} does not exist`);
   return s;
+}
+
+/** The open default model, relative to the native folder. */
+const OPEN_MODEL_FILE = join('models', 'anny-cmu31.npz');
+
+interface ModelFacts {
+  name: string;
+  vertices: number;
+  joints: number;
+  betas: number;
+}
+
+/** Facts of models loaded before, keyed by file; reused while its size and mtime stay the same. */
+const modelFacts = new Map<string, { stamp: string; facts: ModelFacts }>();
+
+/** Loads `file` (or reuses its facts); throws loadBodyModel's Error naming the file and the problem. */
+function readModelFacts(file: string): ModelFacts {
+  let st: Stats | null = null;
+  try {
+    st = statSync(file);
+  } catch {
+    // Unreadable: loadBodyModel below says why, with the file's name.
+  }
+  if (st?.isDirectory()) throw new Error(`${file}: is a folder; choose the model file (.npz or .pkl)`);
+  const stamp = st ? `${st.size}:${st.mtimeMs}` : null;
+  const hit = modelFacts.get(file);
+  if (stamp !== null && hit?.stamp === stamp) return hit.facts;
+  const m = loadBodyModel(file);
+  const facts = { name: m.name, vertices: m.numVertices, joints: m.numJoints, betas: m.numBetas };
+  if (stamp !== null) modelFacts.set(file, { stamp, facts });
+  return facts;
+}
+
+/** Loads a user model and checks that its joint count is the one its slot needs. */
+function readSlotModel(slot: BodyModelSlot, file: string): ModelFacts {
+  const facts = readModelFacts(file);
+  const need = BODY_MODEL_SLOT_JOINTS[slot];
+  if (facts.joints !== need) {
+    const label = BODY_MODEL_SLOT_LABELS[slot];
+    throw new Error(
+      `${file}: has ${facts.joints} joints (${facts.name}); the ${label} slot needs ${need} joints`,
+    );
+  }
+  return facts;
+}
+
+function describeModel(id: BodyModelInfo['id'], file: string): BodyModelInfo {
+  try {
+    const f = id === 'open' ? readModelFacts(file) : readSlotModel(id, file);
+    return { id, name: f.name, file, ok: true, vertices: f.vertices, joints: f.joints, betas: f.betas };
+  } catch (err) {
+    const name = id === 'open' ? 'Open default model' : BODY_MODEL_SLOT_LABELS[id];
+    return { id, name, file, ok: false, error: (err as Error).message };
+  }
 }
 
 /** One handler per call of preload/api.ts; both transports dispatch into this table. */
@@ -74,6 +140,35 @@ export const HANDLERS: HandlerTable = {
       joints,
       data: Array.from(block.data, (v) => (Number.isFinite(v) ? v : null)),
     };
+  },
+  getSettings: (ctx) => readSettings(ctx.db),
+  setSettings: async (ctx, req) => {
+    if (req.bodyModels) {
+      // Every path is loaded before anything is stored, so a bad one leaves the settings unchanged.
+      const problems: string[] = [];
+      for (const slot of BODY_MODEL_SLOTS) {
+        const file = req.bodyModels[slot];
+        if (file === null) continue;
+        try {
+          readSlotModel(slot, file);
+        } catch (err) {
+          problems.push((err as Error).message);
+        }
+      }
+      if (problems.length > 0) throw new ApiError('bad-input', problems.join('; '));
+    }
+    const settings = await writeSettings(ctx.db, req);
+    ctx.emit('libraryChanged', { reason: 'settings-changed' });
+    return settings;
+  },
+  listBodyModels: async (ctx) => {
+    const { bodyModels } = await readSettings(ctx.db);
+    const list = [describeModel('open', join(ctx.nativeDir, OPEN_MODEL_FILE))];
+    for (const slot of BODY_MODEL_SLOTS) {
+      const file = bodyModels[slot];
+      if (file !== null) list.push(describeModel(slot, file));
+    }
+    return list;
   },
 };
 

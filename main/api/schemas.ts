@@ -1,8 +1,15 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import type { ApiMethod } from '../../preload/api';
 
 const id = z.number().int().positive();
 const empty = z.object({}).strict();
+const modelPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => isAbsolute(p), 'must be an absolute file path')
+  .nullable();
 
 /** Request validation for every call; the handler only ever sees a request that passed these. */
 export const REQUEST_SCHEMAS = {
@@ -26,4 +33,11 @@ export const REQUEST_SCHEMAS = {
       count: z.number().int().min(1).max(10_000),
     })
     .strict(),
+  getSettings: empty,
+  setSettings: z
+    .object({
+      bodyModels: z.object({ smpl: modelPath, smplh: modelPath, smplx: modelPath }).strict().optional(),
+    })
+    .strict(),
+  listBodyModels: empty,
 } satisfies Record<ApiMethod, z.ZodType>;

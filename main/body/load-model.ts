@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { type BodyModel, bodyModelFromArrays } from './model';
 import type { NdArray } from './ndarray';
-import { readNpz } from './npz';
+import { readModelBytes, readNpz } from './npz';
 import { loadSmplPickle } from './pkl';
 
 /** Loads `.npz` (smplx layout) or `.pkl` (original chumpy pickles). */
@@ -10,19 +9,7 @@ export function loadBodyModel(file: string): BodyModel {
   const ext = extname(file).toLowerCase();
   let arrays: Record<string, NdArray>;
   if (ext === '.npz') arrays = readNpz(file);
-  else if (ext === '.pkl') {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (err) {
-      throw new Error(
-        `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-        {
-          cause: err,
-        },
-      );
-    }
-    arrays = loadSmplPickle(bytes, file);
-  } else throw new Error(`${file}: unknown body-model format "${ext}" (expected .npz or .pkl)`);
+  else if (ext === '.pkl') arrays = loadSmplPickle(readModelBytes(file), file);
+  else throw new Error(`${file}: unknown body-model format "${ext}" (expected .npz or .pkl)`);
   return bodyModelFromArrays(arrays, file);
 }

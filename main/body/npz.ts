@@ -155,19 +155,18 @@ export function parseNpz(bytes: Uint8Array, file: string): Record<string, NdArra
   return out;
 }
 
-export function readNpz(file: string): Record<string, NdArray> {
-  let bytes: Uint8Array;
+/** A model file's bytes, or an Error naming the file and the system's reason (ENOENT, EACCES, ...). */
+export function readModelBytes(file: string): Uint8Array {
   try {
-    bytes = readFileSync(file);
+    return readFileSync(file);
   } catch (err) {
-    throw new Error(
-      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Error(`${file}: cannot read (${why})`, { cause: err });
   }
-  return parseNpz(bytes, file);
+}
+
+export function readNpz(file: string): Record<string, NdArray> {
+  return parseNpz(readModelBytes(file), file);
 }
 
 /** Deflated `.npz` (like `numpy.savez_compressed`); fixed timestamps keep the bytes reproducible. */

@@ -13,6 +13,7 @@ import { followJob, Output } from './output';
 import { startServer } from '../server/server';
 import { registerBodyCommands } from './body-commands';
 import { registerSampleCommands, runSampleMake } from './sample-commands';
+import { registerSettingsCommands } from './settings-commands';
 
 interface GlobalOpts {
   dataDir: string;
@@ -193,6 +194,7 @@ program
 
 registerBodyCommands(program, () => globals().json);
 registerSampleCommands(program, () => globals().json);
+registerSettingsCommands(program, globals);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

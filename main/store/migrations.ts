@@ -90,6 +90,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: what a session.json says beyond cameras (boards, subject, ground truth), as JSON.
   `ALTER TABLE sessions ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';`,
+  // 3: user settings (preload/api.ts Settings), one row per top-level key, the value as JSON.
+  `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -92,6 +92,9 @@ describe('web transport', () => {
       mediaUrl: { sessionId, cameraId },
       thumbnail: { sessionId, cameraId },
       keypoints: { sessionId, cameraId, start: 10, count: 5 },
+      getSettings: {},
+      setSettings: {},
+      listBodyModels: {},
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};

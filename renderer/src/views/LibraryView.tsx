@@ -6,9 +6,10 @@ import { formatDate, formatFps } from '../format';
 
 interface Props {
   onOpen: (sessionId: number) => void;
+  onSettings: () => void;
 }
 
-export function LibraryView({ onOpen }: Props) {
+export function LibraryView({ onOpen, onSettings }: Props) {
   const api = getApi();
   const [info, setInfo] = useState<LibraryInfo | null>(null);
   const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
@@ -129,6 +130,13 @@ export function LibraryView({ onOpen }: Props) {
             </span>
           </div>
         )}
+        <button
+          className={`btn btn-small${info ? '' : ' header-end'}`}
+          onClick={onSettings}
+          data-testid="settings-link"
+        >
+          Settings
+        </button>
       </header>
 
       {error && (
