@@ -14,12 +14,11 @@ import { loadOpenCv, withScope, type GrayImage, type OpenCv } from '../../main/c
 import {
   FOOT_CAMERA_INTRINSICS,
   prepareFootCamera,
-  prepareFootScene,
-  renderFootFrame,
   type CameraPose,
   type FootCamera,
-  type FootScene,
-} from '../../main/capture/sample/foot-render';
+} from '../../main/capture/sample/foot-camera';
+import { prepareFootScene, type FootScene } from '../../main/capture/sample/foot-raycast';
+import { renderFootFrame } from '../../main/capture/sample/foot-render';
 import { Rng } from '../../main/capture/sample/rng';
 import { FFMPEG_PATH, runTool } from '../../main/capture/ffmpeg';
 import { projectPoint } from '../../main/geometry/camera';

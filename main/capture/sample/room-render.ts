@@ -6,15 +6,13 @@ import {
   createRasterTarget,
   DEFAULT_LIGHT,
   drawFlatMesh,
-  drawTexturedMesh,
-  mipTexture,
   projectVertices,
   type Light,
   type Projected,
   type Projector,
   type RasterTarget,
-  type TextureImage,
 } from './raster';
+import { drawTexturedMesh, mipTexture, type TextureImage } from './raster-texture';
 import { rgbToYuv420p } from './video-writer';
 
 /**

@@ -2,17 +2,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CameraCalibration } from '../../../preload/api';
 import type { BoardSpec } from '../../calibration/charuco-board';
 import type { GrayImage } from '../../calibration/opencv';
-import {
-  type FootScene,
-  type ShutterPoses,
-  interpolatePose,
-  prepareFootCamera,
-  prepareFootScene,
-  renderFootFrame,
-} from './foot-render';
+import { interpolatePose, type ShutterPoses } from './foot-blur';
+import { prepareFootCamera } from './foot-camera';
+import { prepareFootScene, type FootScene } from './foot-raycast';
+import { renderFootFrame } from './foot-render';
 import { Rng } from './rng';
 import { RoomRenderer, type SceneBox, type StaticScene } from './room-render';
-import { openVideoWriter } from './video-writer';
+import { openVideoWriter, type VideoWriter } from './video-writer';
 
 /**
  * Renders the sample's videos off the main thread: each task is one camera (room: body rasterised over
@@ -87,6 +83,29 @@ function roomScene(): StaticScene {
   return { quads, boxes: data.boxes, clearRgb: [0, 0, 0] };
 }
 
+/**
+ * Renders every frame, writing each into `writer` (when there is one) and reporting progress; on any
+ * failure the partial video is removed.
+ */
+async function encodeFrames(
+  index: number,
+  writer: VideoWriter | null,
+  render: (f: number) => Uint8Array,
+): Promise<void> {
+  try {
+    for (let f = 0; f < data.frames; f++) {
+      const frame = render(f);
+      await writer?.write(frame);
+      if (f % 10 === 0)
+        parentPort!.postMessage({ type: 'progress', task: index, frame: f } satisfies SampleWorkerMessage);
+    }
+    await writer?.close();
+  } catch (err) {
+    await writer?.abort();
+    throw err;
+  }
+}
+
 async function renderRoom(task: Extract<RenderTask, { kind: 'room' }>): Promise<Uint8Array> {
   const r = new RoomRenderer(task.calibration, roomScene());
   const writer = data.videos
@@ -97,29 +116,17 @@ async function renderRoom(task: Extract<RenderTask, { kind: 'room' }>): Promise<
   const verts = new Float32Array(data.vertices);
   const kps = new Float32Array(data.keypoints);
   const visibility = new Uint8Array(data.frames * K);
-  try {
-    for (let f = 0; f < data.frames; f++) {
-      const frame = r.renderFrame(verts.subarray(f * V * 3, (f + 1) * V * 3), data.faces);
-      // Joints sit inside the body, up to ~12 cm behind the skin the camera sees: only a nearer occluder
-      // (another limb, the desk) hides them.
-      r.visibility(
-        kps.subarray(f * K * 3, (f + 1) * K * 3),
-        SELF_DEPTH_M,
-        visibility.subarray(f * K, (f + 1) * K),
-      );
-      await writer?.write(frame);
-      if (f % 10 === 0)
-        parentPort!.postMessage({
-          type: 'progress',
-          task: task.index,
-          frame: f,
-        } satisfies SampleWorkerMessage);
-    }
-    await writer?.close();
-  } catch (err) {
-    await writer?.abort();
-    throw err;
-  }
+  await encodeFrames(task.index, writer, (f) => {
+    const frame = r.renderFrame(verts.subarray(f * V * 3, (f + 1) * V * 3), data.faces);
+    // Joints sit inside the body, up to ~12 cm behind the skin the camera sees: only a nearer occluder
+    // (another limb, the desk) hides them.
+    r.visibility(
+      kps.subarray(f * K * 3, (f + 1) * K * 3),
+      SELF_DEPTH_M,
+      visibility.subarray(f * K, (f + 1) * K),
+    );
+    return frame;
+  });
   return visibility;
 }
 
@@ -141,25 +148,13 @@ async function renderFoot(task: Extract<RenderTask, { kind: 'foot' }>): Promise<
   };
   // The shutter is open for half a frame interval around each frame time.
   const shutter: ShutterPoses = { open: pose(0), close: pose(0) };
-  try {
-    for (let f = 0; f < data.frames; f++) {
-      const here = pose(f);
-      interpolatePose(here, pose(f - 1), 0.25, shutter.open);
-      interpolatePose(here, pose(f + 1), 0.25, shutter.close);
-      renderFootFrame(ps, cam, shutter, rng, out);
-      await writer.write(out);
-      if (f % 10 === 0)
-        parentPort!.postMessage({
-          type: 'progress',
-          task: task.index,
-          frame: f,
-        } satisfies SampleWorkerMessage);
-    }
-    await writer.close();
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
+  await encodeFrames(task.index, writer, (f) => {
+    const here = pose(f);
+    interpolatePose(here, pose(f - 1), 0.25, shutter.open);
+    interpolatePose(here, pose(f + 1), 0.25, shutter.close);
+    renderFootFrame(ps, cam, shutter, rng, out);
+    return out;
+  });
 }
 
 /** The desk top as the foot cameras' ray caster models it (a slab; panels and legs are not cast). */

@@ -1,6 +1,6 @@
 import type { CameraCalibration } from '../../../preload/api';
 import type { BoardSpec } from '../../calibration/charuco-board';
-import { FOOT_CAMERA_INTRINSICS } from './foot-render';
+import { FOOT_CAMERA_INTRINSICS } from './foot-camera';
 
 /**
  * The embedded sample's room, modelled on the AMD setup: a 6 x 5 x 2.6 m room (world x in [0, 6],
