@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CameraCalibration } from '../../preload/api';
 import { CharucoBoardDetector, type BoardSpec } from '../../main/calibration/charuco-board';
@@ -188,6 +188,14 @@ describe('embedded sample capture session', () => {
       readFileSync(join(dir, 'ground_truth.npz')),
     );
   }, 240_000);
+
+  it('refuses a folder that is not empty and leaves it as it was', async () => {
+    const busy = tempDir('studio-sample-busy-');
+    writeFileSync(join(busy, 'notes.txt'), 'keep me');
+    await expect(makeSample(busy, { nativeDir: NATIVE })).rejects.toThrow(/not empty/);
+    expect(readdirSync(busy)).toEqual(['notes.txt']);
+    expect(readFileSync(join(busy, 'notes.txt'), 'utf8')).toBe('keep me');
+  });
 
   it('imports as a studio session with its cameras, roles, keypoints and boards', async () => {
     const ctx = await openTestContext();

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { type BoardSpec, boardImage } from '../../calibration/charuco-board';
@@ -67,7 +67,9 @@ export async function makeSample(dir: string, options: SampleOptions): Promise<S
   const fps = options.fps ?? 30;
   const progress = options.onProgress ?? (() => undefined);
   const target = resolve(dir);
-  if (existsSync(join(target, 'session.json'))) throw new Error(`${target}: a session already exists there`);
+  // Never replace what is there: only a missing or empty folder becomes the sample.
+  if (existsSync(target) && readdirSync(target).length > 0)
+    throw new Error(`${target}: folder is not empty (a sample is only made into a new or empty folder)`);
   const work = join(dirname(target), `.${basename(target)}.partial`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'videos'), { recursive: true });
@@ -261,12 +263,8 @@ async function renderAll(
     );
   } finally {
     options.signal?.removeEventListener('abort', abort);
+    // A failed task stops the others too, before the caller removes the folder they write into.
+    await Promise.all(workers.map((w) => w.terminate()));
   }
   return visibility;
-}
-
-/** Writes a file only after its content is complete. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
 }
