@@ -3,6 +3,7 @@ import type { JobInfo, LibraryInfo, SessionSummary } from '../../../preload/api'
 import { errorMessage, getApi } from '../api-client';
 import { JobsList } from '../components/JobsList';
 import { formatDate, formatFps } from '../format';
+import { ErrorAlert } from '../components/PageChrome';
 
 interface Props {
   onOpen: (sessionId: number) => void;
@@ -139,14 +140,7 @@ export function LibraryView({ onOpen, onSettings }: Props) {
         </button>
       </header>
 
-      {error && (
-        <div className="alert" role="alert" data-testid="error">
-          <span>{error}</span>
-          <button className="btn-link" onClick={() => setError(null)} aria-label="Dismiss">
-            ×
-          </button>
-        </div>
-      )}
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
 
       <main className="library">
         <section className="panel">

@@ -3,6 +3,7 @@ import type { CameraInfo, SessionDetail } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
 import { Player } from '../components/Player';
 import { formatDate, formatFps } from '../format';
+import { BackLink } from '../components/PageChrome';
 
 interface Props {
   sessionId: number;
@@ -97,16 +98,7 @@ export function SessionView({ sessionId, onBack }: Props) {
   return (
     <div className="page session-page">
       <header className="app-header">
-        <a
-          href="#/"
-          className="back-link"
-          onClick={(e) => {
-            e.preventDefault();
-            onBack();
-          }}
-        >
-          ← Library
-        </a>
+        <BackLink onBack={onBack} />
         <h1>{session ? session.name : 'Session'}</h1>
         {session && (
           <div className="library-info">

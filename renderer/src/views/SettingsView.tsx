@@ -8,6 +8,7 @@ import {
   type Settings,
 } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
+import { BackLink, ErrorAlert } from '../components/PageChrome';
 
 interface Props {
   onBack: () => void;
@@ -75,27 +76,11 @@ export function SettingsView({ onBack }: Props) {
   return (
     <div className="page">
       <header className="app-header">
-        <a
-          href="#/"
-          className="back-link"
-          onClick={(e) => {
-            e.preventDefault();
-            onBack();
-          }}
-        >
-          ← Library
-        </a>
+        <BackLink onBack={onBack} />
         <h1>Settings</h1>
       </header>
 
-      {error && (
-        <div className="alert" role="alert" data-testid="error">
-          <span>{error}</span>
-          <button className="btn-link" onClick={() => setError(null)} aria-label="Dismiss">
-            ×
-          </button>
-        </div>
-      )}
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
 
       <main className="library">
         <section className="panel">
