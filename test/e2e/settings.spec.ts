@@ -45,5 +45,7 @@ test('Settings lists the open model and refuses a model file that does not exist
   await page.reload();
   await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
   await expect(page.getByTestId('body-model-row')).toHaveCount(1);
+  fs.mkdirSync(path.join(__dirname, 'screenshots'), { recursive: true });
+  await page.screenshot({ path: path.join(__dirname, 'screenshots', 'settings-view.png') });
   expect(pageErrors).toEqual([]);
 });
