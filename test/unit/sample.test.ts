@@ -97,7 +97,8 @@ describe('embedded sample capture session', () => {
     // Some keypoints are hidden (by the desk and the body) but most are seen.
     expect(summary.occludedShare).toBeGreaterThan(0.05);
     expect(summary.occludedShare).toBeLessThan(0.6);
-    expect(summary.legsHiddenFrames).toBeGreaterThan(30);
+    // The desk hides the legs from most of the cameras that see the subject for much of the 14 s there.
+    expect(summary.legsHiddenFrames).toBeGreaterThan(8 * summary.fps);
   });
 
   it('stored keypoints are the ground truth reprojected plus noise of the configured sigma', () => {

@@ -44,6 +44,9 @@ export function writeKeypointFiles(
   let total = 0;
   const names = KEYPOINT_LAYOUTS.BODY_25;
   const ankles = [names.indexOf('LAnkle'), names.indexOf('RAnkle')];
+  const neck = names.indexOf('Neck');
+  // Per frame: cameras that see the person (the neck) and of those, how many see neither ankle.
+  const seeing = new Int32Array(frames);
   const anklesHidden = new Int32Array(frames);
   cameras.forEach((cam, c) => {
     const dir = join(root, keypointDir(cam.name));
@@ -53,7 +56,10 @@ export function writeKeypointFiles(
     const { width, height } = cam.calibration;
     for (let f = 0; f < frames; f++) {
       const values: string[] = [];
-      if (ankles.every((a) => !vis[f * K + a])) anklesHidden[f]++;
+      if (vis[f * K + neck]) {
+        seeing[f]++;
+        if (ankles.every((a) => !vis[f * K + a])) anklesHidden[f]++;
+      }
       for (let k = 0; k < K; k++) {
         const gx = rng.gaussian();
         const gy = rng.gaussian();
@@ -74,6 +80,6 @@ export function writeKeypointFiles(
     }
   });
   let legsHiddenFrames = 0;
-  for (let f = 0; f < frames; f++) if (anklesHidden[f] > cameras.length / 2) legsHiddenFrames++;
+  for (let f = 0; f < frames; f++) if (seeing[f] > 0 && anklesHidden[f] > seeing[f] / 2) legsHiddenFrames++;
   return { files, occludedShare: total ? hidden / total : 0, legsHiddenFrames };
 }

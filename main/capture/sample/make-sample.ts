@@ -52,7 +52,7 @@ export interface SampleSummary {
   keypointFiles: number;
   /** Share of room-camera keypoints hidden by the body or the desk. */
   occludedShare: number;
-  /** Frames where most room cameras see neither ankle (the desk stretch). */
+  /** Frames where most room cameras that see the person see neither ankle (the desk stretch). */
   legsHiddenFrames: number;
   seconds: number;
 }
