@@ -72,8 +72,33 @@ export interface KeypointTrackInfo {
   firstFrame: number;
 }
 
+/** A ChArUco board of a session (session.json `boards`), what printing it needs; poses stay in main. */
+export interface BoardInfo {
+  name: string;
+  /** OpenCV predefined dictionary name, e.g. 'DICT_4X4_250'. */
+  dictionary: string;
+  squaresX: number;
+  squaresY: number;
+  /** Metres. */
+  squareLength: number;
+  markerLength: number;
+  legacyPattern: boolean;
+  firstMarkerId: number;
+}
+
 export interface SessionDetail extends SessionSummary {
   cameras: CameraInfo[];
+  /** The session's ChArUco boards (empty for formats without boards). */
+  boards: BoardInfo[];
+}
+
+export type BoardPrintFormat = 'png' | 'pdf';
+
+/** A file for the user to save, base64-encoded (small enough for both transports). */
+export interface FileDownload {
+  fileName: string;
+  mimeType: string;
+  base64: string;
 }
 
 /** Keypoints for one camera over [start, start + count): data is frame-major (x, y, confidence) per joint. */
@@ -164,6 +189,11 @@ export interface ApiCalls {
   setSettings: { req: Partial<Settings>; res: Settings };
   /** The open default model first, then each configured slot, each loaded to report what it is. */
   listBodyModels: { req: Record<string, never>; res: BodyModelInfo[] };
+  /**
+   * A session's board ready to print at true size: a 1-bit PNG at 300 dpi whose pHYs gives the scale,
+   * or a one-page PDF of the board at its physical size with a caption naming its parameters.
+   */
+  boardPrint: { req: { sessionId: number; board: string; format: BoardPrintFormat }; res: FileDownload };
 }
 
 export type ApiMethod = keyof ApiCalls;
@@ -188,6 +218,7 @@ export const API_METHODS = [
   'getSettings',
   'setSettings',
   'listBodyModels',
+  'boardPrint',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;

@@ -13,7 +13,17 @@ import {
 import { loadBodyModel } from '../body/load-model';
 import { getJob, listJobs } from '../store/jobs';
 import { schemaVersion } from '../store/library';
-import { countSessions, deleteSession, getMedia, getSession, listSessions } from '../store/sessions';
+import { boardPdf, boardPng } from '../calibration/board-print';
+import { validateBoardSpec, type BoardSpec } from '../calibration/charuco-board';
+import { loadOpenCv } from '../calibration/opencv';
+import {
+  countSessions,
+  deleteSession,
+  getMedia,
+  getSession,
+  getSessionBoards,
+  listSessions,
+} from '../store/sessions';
 import { getSettings as readSettings, setSettings as writeSettings } from '../store/settings';
 import { findTrack, readTrackRange } from '../store/tracks';
 import type { AppContext } from './context';
@@ -83,6 +93,12 @@ function describeModel(id: BodyModelInfo['id'], file: string): BodyModelInfo {
     const name = id === 'open' ? 'Open default model' : BODY_MODEL_SLOT_LABELS[id];
     return { id, name, file, ok: false, error: (err as Error).message };
   }
+}
+
+/** A file name made of the session and board names (letters, digits, dot, dash and underscore only). */
+function printFileName(session: string, board: string, format: string): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'board';
+  return `${safe(session).slice(0, 60)}-${safe(board).slice(0, 60)}.${format}`;
 }
 
 /** One handler per call of preload/api.ts; both transports dispatch into this table. */
@@ -169,6 +185,36 @@ export const HANDLERS: HandlerTable = {
       if (file !== null) list.push(describeModel(slot, file));
     }
     return list;
+  },
+  boardPrint: async (ctx, req) => {
+    const session = await requireSession(ctx, req.sessionId);
+    const boards = (await getSessionBoards(ctx.db, req.sessionId)) ?? [];
+    const spec = boards.find((b) => b.name === req.board) as BoardSpec | undefined;
+    if (!spec) {
+      const names = boards.map((b) => JSON.stringify(b.name)).join(', ');
+      throw new ApiError(
+        'not-found',
+        `session #${req.sessionId} ("${session.name}") has no board "${req.board}"` +
+          (boards.length > 0 ? ` (boards: ${names})` : ' (it has no boards)'),
+      );
+    }
+    try {
+      validateBoardSpec(spec);
+    } catch (err) {
+      throw new ApiError('bad-input', `session #${req.sessionId}: ${(err as Error).message}`);
+    }
+    const cv = await loadOpenCv();
+    let bytes: Uint8Array;
+    try {
+      bytes = req.format === 'png' ? boardPng(cv, spec) : boardPdf(cv, spec);
+    } catch (err) {
+      throw new ApiError('bad-input', `session #${req.sessionId}: ${(err as Error).message}`);
+    }
+    return {
+      fileName: printFileName(session.name, spec.name, req.format),
+      mimeType: req.format === 'png' ? 'image/png' : 'application/pdf',
+      base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    };
   },
 };
 

@@ -40,4 +40,7 @@ export const REQUEST_SCHEMAS = {
     })
     .strict(),
   listBodyModels: empty,
+  boardPrint: z
+    .object({ sessionId: id, board: z.string().min(1).max(200), format: z.enum(['png', 'pdf']) })
+    .strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

@@ -110,6 +110,66 @@ export interface OpenCv {
     flags: number,
   ): boolean;
   Rodrigues(src: CvMat, dst: CvMat): void;
+  SOLVEPNP_IPPE: number;
+  /** TermCriteria type bits: COUNT = 1, EPS = 2. */
+  TermCriteria_COUNT: number;
+  TermCriteria_EPS: number;
+  TermCriteria: new (type: number, maxCount: number, epsilon: number) => CvTermCriteria;
+  /**
+   * cv::calibrateCamera with standard deviations and per-view RMS errors; returns the overall RMS
+   * reprojection error (pixels). objectPoints / imagePoints: one N x 1 CV_32FC3 / CV_32FC2 Mat per view.
+   */
+  calibrateCameraExtended(
+    objectPoints: CvMatVector,
+    imagePoints: CvMatVector,
+    imageSize: CvSize,
+    cameraMatrix: CvMat,
+    distCoeffs: CvMat,
+    rvecs: CvMatVector,
+    tvecs: CvMatVector,
+    stdDeviationsIntrinsics: CvMat,
+    stdDeviationsExtrinsics: CvMat,
+    perViewErrors: CvMat,
+    flags?: number,
+    criteria?: CvTermCriteria,
+  ): number;
+  /** A dictionary from its bytesList (1 row per marker, 4 rotations: see aruco-identify.ts). */
+  aruco_Dictionary: new (bytesList: CvMat, markerSize: number, maxCorrectionBits: number) => ArucoDictionary;
+  aruco_ArucoDetector: new (
+    dictionary: ArucoDictionary,
+    detectorParams: Deletable,
+    refineParams: Deletable,
+  ) => ArucoDetector;
+  SOLVEPNP_SQPNP: number;
+  /**
+   * RANSAC PnP: EPnP on minimal samples, then `flags` on the inliers; inliers: M x 1 CV_32SC1 indices.
+   * reprojectionError is in the units of imagePoints.
+   */
+  solvePnPRansac(
+    objectPoints: CvMat,
+    imagePoints: CvMat,
+    cameraMatrix: CvMat,
+    distCoeffs: CvMat,
+    rvec: CvMat,
+    tvec: CvMat,
+    useExtrinsicGuess: boolean,
+    iterationsCount: number,
+    reprojectionError: number,
+    confidence: number,
+    inliers: CvMat,
+    flags: number,
+  ): boolean;
+  /** Levenberg-Marquardt on the reprojection error from rvec/tvec (3 x 1 CV_64F), in place. */
+  solvePnPRefineLM(
+    objectPoints: CvMat,
+    imagePoints: CvMat,
+    cameraMatrix: CvMat,
+    distCoeffs: CvMat,
+    rvec: CvMat,
+    tvec: CvMat,
+  ): void;
+  /** The message of a C++ exception, which opencv-js throws as a wasm pointer (a number). */
+  exceptionFromPtr(ptr: number): { msg: string };
   /** Predefined dictionary constants (DICT_4X4_250, ...) and everything else not listed above. */
   [name: string]: any;
 }
@@ -171,4 +231,16 @@ export interface GrayImage {
   width: number;
   height: number;
   data: Uint8Array;
+}
+
+/** cv::TermCriteria as a plain value object (no wasm memory). */
+export interface CvTermCriteria {
+  type: number;
+  maxCount: number;
+  epsilon: number;
+}
+
+/** cv::aruco::ArucoDetector: corners (MatVector of 1x4 CV_32FC2), ids (N x 1 CV_32SC1), rejected candidates. */
+export interface ArucoDetector extends Deletable {
+  detectMarkers(image: CvMat, corners: CvMatVector, ids: CvMat, rejectedImgPoints: CvMatVector): void;
 }

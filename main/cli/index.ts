@@ -12,6 +12,7 @@ import { findSessionBySource, getSession, listSessions } from '../store/sessions
 import { followJob, Output } from './output';
 import { startServer } from '../server/server';
 import { registerBodyCommands } from './body-commands';
+import { registerCalibrateCommands } from './calibrate-commands';
 import { registerSampleCommands, runSampleMake } from './sample-commands';
 import { registerSettingsCommands } from './settings-commands';
 
@@ -193,6 +194,7 @@ program
   );
 
 registerBodyCommands(program, () => globals().json);
+registerCalibrateCommands(program, () => globals().json);
 registerSampleCommands(program, () => globals().json);
 registerSettingsCommands(program, globals);
 

@@ -1,4 +1,4 @@
-import type { CameraInfo, SessionDetail, SessionSummary } from '../../preload/api';
+import type { BoardInfo, CameraInfo, SessionDetail, SessionSummary } from '../../preload/api';
 import type { Db } from './db';
 
 interface SessionRow {
@@ -13,6 +13,8 @@ interface SessionRow {
   frame_count: number;
   created_at: string;
   camera_count: number;
+  /** JSON: what a session.json says beyond cameras ({boards, subject, groundTruth}). */
+  meta: string;
 }
 
 function toSummary(r: SessionRow): SessionSummary {
@@ -74,6 +76,7 @@ export async function getSession(db: Db, id: number): Promise<SessionDetail | un
   );
   return {
     ...toSummary(row),
+    boards: sessionBoards(row.meta).map(boardInfo),
     cameras: cams.map((c) => ({
       id: c.id,
       name: c.name,
@@ -102,6 +105,40 @@ export async function getSession(db: Db, id: number): Promise<SessionDetail | un
             },
     })),
   };
+}
+
+/** The boards array of a session's meta JSON, as stored (import validated it); [] when absent. */
+function sessionBoards(meta: string): Record<string, unknown>[] {
+  try {
+    const boards = (JSON.parse(meta) as { boards?: unknown }).boards;
+    return Array.isArray(boards) ? boards.filter((b) => typeof b === 'object' && b !== null) : [];
+  } catch {
+    return [];
+  }
+}
+
+function boardInfo(b: Record<string, unknown>): BoardInfo {
+  return {
+    name: String(b.name),
+    dictionary: String(b.dictionary),
+    squaresX: Number(b.squaresX),
+    squaresY: Number(b.squaresY),
+    squareLength: Number(b.squareLength),
+    markerLength: Number(b.markerLength),
+    legacyPattern: b.legacyPattern === true,
+    firstMarkerId: Number(b.firstMarkerId),
+  };
+}
+
+/**
+ * The full board specs (poses included) of a ready session, as stored in its meta; undefined when the
+ * session does not exist. Callers validate them (validateBoardSpec) before use.
+ */
+export async function getSessionBoards(db: Db, id: number): Promise<Record<string, unknown>[] | undefined> {
+  const row = await db.get<{ meta: string }>(`SELECT meta FROM sessions WHERE id = ? AND state = 'ready'`, [
+    id,
+  ]);
+  return row ? sessionBoards(row.meta) : undefined;
 }
 
 /** Deletes a session and, through ON DELETE CASCADE, its cameras, media rows and tracks. */

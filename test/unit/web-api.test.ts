@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -18,6 +18,60 @@ describe('web transport', () => {
   let base: string;
   const events: { event: string; payload: unknown }[] = [];
   let ws: WebSocket;
+
+  /** A studio session with two ChArUco boards and one camera without video. */
+  const boardsSession = (): string => {
+    const dir = join(tempDir('studio-boards-'), 'boards-session');
+    mkdirSync(dir);
+    const board = {
+      name: 'tutorial',
+      dictionary: 'DICT_6X6_250',
+      squaresX: 5,
+      squaresY: 7,
+      squareLength: 0.04,
+      markerLength: 0.02,
+      legacyPattern: false,
+      firstMarkerId: 0,
+      pose: { R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] },
+    };
+    const calibration = {
+      width: 640,
+      height: 480,
+      K: [500, 0, 320, 0, 500, 240, 0, 0, 1],
+      dist: [],
+      R: board.pose.R,
+      t: [0, 0, 1],
+    };
+    writeFileSync(
+      join(dir, 'session.json'),
+      JSON.stringify({
+        version: 1,
+        name: 'Boards only',
+        boards: [
+          board,
+          {
+            ...board,
+            name: 'floor (A3)',
+            dictionary: 'DICT_4X4_50',
+            squaresY: 4,
+            legacyPattern: true,
+            firstMarkerId: 17,
+          },
+        ],
+        cameras: [{ name: 'cam', calibration }],
+      }),
+    );
+    return dir;
+  };
+
+  const importAndWait = async (path: string): Promise<JobInfo> => {
+    let job: JobInfo = (await call('importSession', { path })).body;
+    for (let i = 0; i < 200 && !['succeeded', 'failed'].includes(job.state); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      job = (await call('getJob', { jobId: job.id })).body;
+    }
+    return job;
+  };
 
   const call = async (method: string, body: unknown, token: string | null = server.token) => {
     const res = await fetch(`${base}/api/${method}`, {
@@ -78,6 +132,10 @@ describe('web transport', () => {
     const sessionId = Number(job.result!.sessionId);
     const session: SessionDetail = (await call('getSession', { sessionId })).body;
     const cameraId = session.cameras[0].id;
+    expect(session.boards).toEqual([]);
+    const boardsJob = await importAndWait(boardsSession());
+    expect(boardsJob.state, boardsJob.error ?? '').toBe('succeeded');
+    const boardsId = Number(boardsJob.result!.sessionId);
 
     const requests: { [M in ApiMethod]: ApiRequest<M> } = {
       libraryInfo: {},
@@ -95,6 +153,7 @@ describe('web transport', () => {
       getSettings: {},
       setSettings: {},
       listBodyModels: {},
+      boardPrint: { sessionId: boardsId, board: 'tutorial', format: 'pdf' },
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};
@@ -110,19 +169,74 @@ describe('web transport', () => {
       );
     }
     expect(answers.libraryInfo.body.transport).toBe('web');
-    expect(answers.listSessions.body).toHaveLength(1);
+    expect(answers.listSessions.body).toHaveLength(2);
     expect(answers.pickFolder.body.supported).toBe(false);
     expect(answers.thumbnail.body.dataUrl).toMatch(/^data:image\/jpeg;base64,/);
     expect(answers.keypoints.body.count).toBe(5);
     expect(answers.keypoints.body.data).toHaveLength(5 * 25 * 3);
     expect(answers.retryJob.body.message).toMatch(/only failed, cancelled or interrupted/);
+    expect(answers.boardPrint.body.fileName).toBe('Boards_only-tutorial.pdf');
+    expect(answers.boardPrint.body.mimeType).toBe('application/pdf');
+    expect(Buffer.from(answers.boardPrint.body.base64, 'base64').toString('latin1', 0, 8)).toBe('%PDF-1.4');
     expect(answers.deleteSession.body.deleted).toBe(true);
-    expect((await call('listSessions', {})).body).toHaveLength(0);
+    expect((await call('listSessions', {})).body).toHaveLength(1);
 
     // The media URL served byte ranges of the registered file (checked before the delete above).
     expect(answers.mediaUrl.body.mime).toBe('video/mp4');
     expect(events.some((e) => e.event === 'jobProgress')).toBe(true);
     expect(events.some((e) => e.event === 'libraryChanged')).toBe(true);
+  });
+
+  it("prints a session's boards as PNG and PDF, and names the session and board when it cannot", async () => {
+    const job = await importAndWait(boardsSession());
+    expect(job.state, job.error ?? '').toBe('succeeded');
+    const sessionId = Number(job.result!.sessionId);
+    const session: SessionDetail = (await call('getSession', { sessionId })).body;
+    expect(session.boards).toEqual([
+      {
+        name: 'tutorial',
+        dictionary: 'DICT_6X6_250',
+        squaresX: 5,
+        squaresY: 7,
+        squareLength: 0.04,
+        markerLength: 0.02,
+        legacyPattern: false,
+        firstMarkerId: 0,
+      },
+      expect.objectContaining({
+        name: 'floor (A3)',
+        dictionary: 'DICT_4X4_50',
+        squaresY: 4,
+        legacyPattern: true,
+      }),
+    ]);
+
+    const png = await call('boardPrint', { sessionId, board: 'floor (A3)', format: 'png' });
+    expect(png.status).toBe(200);
+    expect(png.body.fileName).toBe('Boards_only-floor_A3.png');
+    expect(png.body.mimeType).toBe('image/png');
+    const bytes = Buffer.from(png.body.base64, 'base64');
+    expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // IHDR: 5 x 4 squares of 40 mm at 300 dpi (472 px each), 1-bit grayscale.
+    expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20), bytes[24], bytes[25]]).toEqual([
+      5 * 472,
+      4 * 472,
+      1,
+      0,
+    ]);
+
+    const missing = await call('boardPrint', { sessionId, board: 'ceiling', format: 'pdf' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.message).toBe(
+      `session #${sessionId} ("Boards only") has no board "ceiling" (boards: "tutorial", "floor (A3)")`,
+    );
+    const noSession = await call('boardPrint', { sessionId: 9999, board: 'tutorial', format: 'pdf' });
+    expect(noSession.status).toBe(404);
+    expect(noSession.body.message).toMatch(/session #9999 does not exist/);
+    const badFormat = await call('boardPrint', { sessionId, board: 'tutorial', format: 'svg' });
+    expect(badFormat.status).toBe(400);
+    expect(badFormat.body.message).toMatch(/^boardPrint: format:/);
+    expect((await call('deleteSession', { sessionId })).body.deleted).toBe(true);
   });
 
   it('serves registered media with HTTP range requests and nothing else', async () => {

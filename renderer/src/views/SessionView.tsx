@@ -4,6 +4,7 @@ import { errorMessage, getApi } from '../api-client';
 import { Player } from '../components/Player';
 import { formatDate, formatFps } from '../format';
 import { BackLink } from '../components/PageChrome';
+import { BoardsList } from '../components/BoardsList';
 
 interface Props {
   sessionId: number;
@@ -135,6 +136,7 @@ export function SessionView({ sessionId, onBack }: Props) {
                 />
               ))}
             </ul>
+            <BoardsList sessionId={sessionId} boards={session.boards ?? []} onError={setError} />
           </aside>
           <section className="player-area">
             {camera?.video ? (

@@ -1,0 +1,322 @@
+import { spawn } from 'node:child_process';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
+import { writeAniposeToml, writeOpenCvYaml } from '../calibration/calibration-export';
+import { CharucoBoardDetector, validateBoardSpec, type BoardSpec } from '../calibration/charuco-board';
+import {
+  calibrateFromCorners,
+  detectView,
+  type IntrinsicsResult,
+  type ViewCorners,
+} from '../calibration/intrinsics';
+import { loadOpenCv, type GrayImage } from '../calibration/opencv';
+import { FFMPEG_PATH, FFPROBE_PATH, runTool } from '../capture/ffmpeg';
+import { Output } from './output';
+
+/**
+ * `studio calibrate intrinsics <images...|videos...> --board <spec>`: ChArUco intrinsic calibration of one
+ * camera from still images and/or every N-th frame of videos, written as OpenCV YAML and Anipose TOML.
+ */
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.pgm', '.ppm', '.webp']);
+const IDENTITY_POSE = { R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] };
+
+/**
+ * A board spec from `file` (a JSON BoardSpec; its pose may be left out for intrinsics) or from a
+ * session.json's `boards`: `session.json#name`, or just `session.json` when it holds one board.
+ */
+export function loadBoardSpec(arg: string): BoardSpec {
+  let file = arg;
+  let name: string | undefined;
+  const hash = arg.lastIndexOf('#');
+  if (!existsSync(arg) && hash > 0) {
+    file = arg.slice(0, hash);
+    name = arg.slice(hash + 1);
+  }
+  if (!existsSync(file)) throw new Error(`${file}: board spec file does not exist`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  let spec = doc as BoardSpec;
+  const boards = (doc as { boards?: unknown }).boards;
+  if (Array.isArray(boards)) {
+    const names = boards.map((b: { name?: string }) => b?.name);
+    const pick = name === undefined && boards.length === 1 ? boards[0] : boards.find((b) => b?.name === name);
+    if (!pick) {
+      throw new Error(
+        `${file}: ${name === undefined ? 'holds several boards, name one as file#name' : `has no board "${name}"`} ` +
+          `(boards: ${names.join(', ')})`,
+      );
+    }
+    spec = pick as BoardSpec;
+  } else if (name !== undefined) {
+    throw new Error(`${file}: has no "boards" list to pick "${name}" from`);
+  }
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new Error(`${file}: expected a board spec object`);
+  }
+  spec = { ...spec, pose: spec.pose ?? IDENTITY_POSE };
+  try {
+    validateBoardSpec(spec);
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return spec;
+}
+
+/** Width and height of the first video stream of an image or video file (ffprobe). */
+async function probeSize(path: string): Promise<{ width: number; height: number; frames: number }> {
+  const res = await runTool(FFPROBE_PATH, [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=width,height,nb_frames',
+    '-of',
+    'json',
+    path,
+  ]);
+  const s =
+    res.code === 0 ? (JSON.parse(res.stdout.toString()) as { streams?: any[] }).streams?.[0] : undefined;
+  if (!s || !(s.width > 0 && s.height > 0)) {
+    const why = res.stderr.trim().split('\n').pop() || 'no video stream';
+    throw new Error(`${path}: cannot read as an image or video (${why})`);
+  }
+  return { width: s.width, height: s.height, frames: Number(s.nb_frames) || 0 };
+}
+
+/** Decodes a still image to 8-bit gray with ffmpeg. */
+export async function decodeGrayImage(path: string): Promise<GrayImage> {
+  if (!existsSync(path)) throw new Error(`${path}: image file does not exist`);
+  const { width, height } = await probeSize(path);
+  const args = ['-v', 'error', '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'];
+  const res = await runTool(FFMPEG_PATH, args);
+  if (res.code !== 0 || res.stdout.length !== width * height) {
+    throw new Error(
+      `${path}: cannot decode (${res.stderr.trim().split('\n').pop() || `${res.stdout.length} bytes`})`,
+    );
+  }
+  return { width, height, data: new Uint8Array(res.stdout.buffer, res.stdout.byteOffset, res.stdout.length) };
+}
+
+/**
+ * Decodes every `every`-th frame (0, every, 2 every, ...) of a video to gray and hands each to onFrame
+ * as it arrives (one reused buffer: onFrame must not keep it). Returns the number of frames handed over.
+ */
+export async function forEachGrayFrame(
+  path: string,
+  every: number,
+  onFrame: (frame: number, image: GrayImage) => void,
+): Promise<number> {
+  if (!existsSync(path)) throw new Error(`${path}: video file does not exist`);
+  const { width, height } = await probeSize(path);
+  const size = width * height;
+  const frame = new Uint8Array(size);
+  const image: GrayImage = { width, height, data: frame };
+  const args = ['-v', 'error', '-i', path, '-an', '-vf', `select=not(mod(n\\,${every}))`];
+  args.push('-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', '-');
+  const child = spawn(FFMPEG_PATH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let filled = 0;
+  let count = 0;
+  let failure: Error | null = null;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 8000) stderr += d.toString();
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (let off = 0; off < chunk.length && !failure;) {
+      const n = Math.min(size - filled, chunk.length - off);
+      frame.set(chunk.subarray(off, off + n), filled);
+      filled += n;
+      off += n;
+      if (filled < size) continue;
+      filled = 0;
+      try {
+        onFrame(count * every, image);
+      } catch (err) {
+        failure = err as Error;
+        child.kill();
+      }
+      count++;
+    }
+  });
+  const code = await new Promise<number | null>((res, rej) => {
+    child.on('error', rej);
+    child.on('close', res);
+  });
+  if (failure) throw failure;
+  if (code !== 0)
+    throw new Error(`${path}: cannot decode video (${stderr.trim().split('\n').pop() || code})`);
+  if (count === 0) throw new Error(`${path}: contains no video frames`);
+  return count;
+}
+
+export interface CalibrateIntrinsicsArgs {
+  /** Image files and/or video files (videos: every `every`-th frame). */
+  inputs: string[];
+  /** Board spec argument (see loadBoardSpec). */
+  board: string;
+  /** Video frame step (default 10). */
+  every?: number;
+  yaml?: string;
+  toml?: string;
+  /** Camera name in the TOML (default: the first input's base name). */
+  name?: string;
+  onProgress?: (done: number, total: number, message: string) => void;
+}
+
+export interface CalibrateIntrinsicsSummary extends IntrinsicsResult {
+  board: string;
+  views: number;
+  usedViews: number;
+  yaml?: string;
+  toml?: string;
+  seconds: number;
+}
+
+/** Detects the board in every input view, calibrates and writes the requested files. */
+export async function runCalibrateIntrinsics(
+  args: CalibrateIntrinsicsArgs,
+): Promise<CalibrateIntrinsicsSummary> {
+  const t0 = performance.now();
+  const every = args.every ?? 10;
+  if (!Number.isInteger(every) || every < 1)
+    throw new Error(`--every must be a positive integer, got ${args.every}`);
+  if (args.inputs.length === 0) throw new Error('calibrate intrinsics: give at least one image or video');
+  const spec = loadBoardSpec(args.board);
+  const inputs = args.inputs.map((p) => resolve(p));
+  const isImage = (p: string) => IMAGE_EXTENSIONS.has(extname(p).toLowerCase());
+  // Progress total: one per image, plus each video's sampled frame count when the container tells it.
+  let total = 0;
+  for (const p of inputs) total += isImage(p) ? 1 : Math.ceil((await probeSize(p)).frames / every) || 1;
+  const cv = await loadOpenCv();
+  const detector = new CharucoBoardDetector(cv, spec);
+  const views: ViewCorners[] = [];
+  const progress = (name: string, v: ViewCorners) => {
+    args.onProgress?.(
+      views.length,
+      Math.max(total, views.length),
+      `${basename(name)}: ${v.ids.length} corners`,
+    );
+  };
+  try {
+    args.onProgress?.(0, total, 'detecting');
+    for (const p of inputs) {
+      if (isImage(p)) {
+        const v = detectView(detector, p, await decodeGrayImage(p));
+        views.push(v);
+        progress(p, v);
+        continue;
+      }
+      await forEachGrayFrame(p, every, (f, image) => {
+        const v = detectView(detector, `${p}#${f}`, image);
+        views.push(v);
+        progress(v.name, v);
+      });
+    }
+  } finally {
+    detector.delete();
+  }
+  args.onProgress?.(views.length, views.length, 'calibrating');
+  const result = calibrateFromCorners(cv, spec, views);
+  const used = result.perView.filter((v) => v.used);
+  const summary: CalibrateIntrinsicsSummary = {
+    board: spec.name,
+    ...result,
+    views: views.length,
+    usedViews: used.length,
+    seconds: 0,
+  };
+  if (args.yaml) {
+    summary.yaml = resolve(args.yaml);
+    const yaml = writeOpenCvYaml({
+      ...result,
+      perViewRms: used.map((v) => v.rms ?? NaN),
+      calibrationTime: new Date().toString(),
+      info: `studio calibrate intrinsics: board "${spec.name}", ${used.length} of ${views.length} views`,
+    });
+    writeFileSync(summary.yaml, yaml);
+  }
+  if (args.toml) {
+    summary.toml = resolve(args.toml);
+    const name = args.name ?? basename(inputs[0], extname(inputs[0])).replace(/#.*$/, '');
+    writeFileSync(summary.toml, writeAniposeToml([{ name, ...result }], { error: result.rms }));
+  }
+  summary.seconds = (performance.now() - t0) / 1000;
+  return summary;
+}
+
+/** Registers `calibrate intrinsics`. */
+export function registerCalibrateCommands(program: Command, json: () => boolean): void {
+  const calibrate = program.command('calibrate').description('camera calibration from ChArUco boards');
+  calibrate
+    .command('intrinsics <inputs...>')
+    .description('intrinsics (K, distortion) of one camera from ChArUco images or videos')
+    .requiredOption('--board <spec>', 'board spec JSON file, or session.json#board-name')
+    .option('--every <n>', 'use every n-th video frame', '10')
+    .option('--yaml <file>', 'write OpenCV YAML (FileStorage layout)')
+    .option('--toml <file>', 'write Anipose calibration.toml')
+    .option('--name <camera>', 'camera name in the TOML (default: first input file name)')
+    .action(
+      async (
+        inputs: string[],
+        o: { board: string; every: string; yaml?: string; toml?: string; name?: string },
+      ) => {
+        const out = new Output(json());
+        const bar = new cliProgress.SingleBar(
+          {
+            format: ' {bar} {value}/{total} views | {message}',
+            stream: process.stderr,
+            hideCursor: true,
+            noTTYOutput: false,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(1, 0, { message: 'starting' });
+        try {
+          const s = await runCalibrateIntrinsics({
+            inputs,
+            board: o.board,
+            every: Number(o.every),
+            yaml: o.yaml,
+            toml: o.toml,
+            name: o.name,
+            onProgress: (done, total, message) => {
+              bar.setTotal(total);
+              bar.update(done, { message });
+            },
+          });
+          bar.stop();
+          printSummary(out, s);
+          out.result(s);
+        } catch (err) {
+          bar.stop();
+          out.error((err as Error).message);
+          process.exitCode = 1;
+        }
+      },
+    );
+}
+
+function printSummary(out: Output, s: CalibrateIntrinsicsSummary): void {
+  const [fx, , cx, , fy, cy] = s.K;
+  out.info(
+    `${s.width}x${s.height}: fx ${fx.toFixed(2)} fy ${fy.toFixed(2)} cx ${cx.toFixed(2)} cy ${cy.toFixed(2)}, ` +
+      `dist [${s.dist.map((d) => d.toFixed(5)).join(', ')}], RMS ${s.rms.toFixed(3)} px ` +
+      `from ${s.usedViews} of ${s.views} views (board "${s.board}") in ${s.seconds.toFixed(1)} s`,
+  );
+  for (const v of s.perView) {
+    const rms = v.rms === null ? '-' : `${v.rms.toFixed(3)} px`;
+    out.info(
+      `  ${v.used ? 'used   ' : 'skipped'} ${basename(v.name)}: ${v.corners} corners, ${rms}${v.note ? ` (${v.note})` : ''}`,
+    );
+  }
+  if (s.yaml) out.info(`wrote ${s.yaml}`);
+  if (s.toml) out.info(`wrote ${s.toml}`);
+}
