@@ -6,7 +6,7 @@
  */
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-export type JobKind = 'import';
+export type JobKind = 'import' | 'localize';
 export type CameraRole = 'room' | 'foot-left' | 'foot-right';
 
 export interface LibraryInfo {
@@ -194,6 +194,27 @@ export interface ApiCalls {
    * or a one-page PDF of the board at its physical size with a caption naming its parameters.
    */
   boardPrint: { req: { sessionId: number; board: string; format: BoardPrintFormat }; res: FileDownload };
+  /** Starts the foot-camera localisation job (PnP on the session's boards, every foot camera). */
+  localizeSession: { req: { sessionId: number; maxGap?: number }; res: JobInfo };
+  /**
+   * A foot camera's localised poses over [start, start + count), frame-major rows of `fields`
+   * (world -> camera R and t, rms, corners, status: 0 none, 1 ok, 2 ambiguous, 3 interpolated, resolved);
+   * null when the camera has not been localised.
+   */
+  footPoses: {
+    req: { sessionId: number; cameraId: number; start: number; count: number };
+    res: FootPoseBlock | null;
+  };
+}
+
+export interface FootPoseBlock {
+  start: number;
+  count: number;
+  fields: string[];
+  /** count * fields.length numbers, NaN encoded as null. */
+  data: (number | null)[];
+  /** Detected ChArUco corners per frame: up to `perFrame` rows of (board index, corner id, u, v). */
+  corners: { boards: string[]; perFrame: number; data: (number | null)[] } | null;
 }
 
 export type ApiMethod = keyof ApiCalls;
@@ -219,6 +240,8 @@ export const API_METHODS = [
   'setSettings',
   'listBodyModels',
   'boardPrint',
+  'localizeSession',
+  'footPoses',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;

@@ -16,6 +16,7 @@ import { schemaVersion } from '../store/library';
 import { boardPdf, boardPng } from '../calibration/board-print';
 import { validateBoardSpec, type BoardSpec } from '../calibration/charuco-board';
 import { loadOpenCv } from '../calibration/opencv';
+import { FOOT_CORNERS_TRACK, FOOT_POSE_TRACK } from '../calibration/localize-job';
 import {
   countSessions,
   deleteSession,
@@ -155,6 +156,35 @@ export const HANDLERS: HandlerTable = {
       count: block.count,
       joints,
       data: Array.from(block.data, (v) => (Number.isFinite(v) ? v : null)),
+    };
+  },
+  localizeSession: async (ctx, req) => {
+    await requireSession(ctx, req.sessionId);
+    return ctx.runner.submit('localize', {
+      sessionId: req.sessionId,
+      ...(req.maxGap === undefined ? {} : { maxGap: req.maxGap }),
+    });
+  },
+  footPoses: async (ctx, req) => {
+    const track = await findTrack(ctx.db, req.sessionId, req.cameraId, FOOT_POSE_TRACK);
+    if (!track) return null;
+    const block = await readTrackRange(ctx.db, track, req.start, req.count);
+    const nullable = (a: Float32Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
+    const ct = await findTrack(ctx.db, req.sessionId, req.cameraId, FOOT_CORNERS_TRACK);
+    const corners = ct ? await readTrackRange(ctx.db, ct, block.start, block.count) : null;
+    return {
+      start: block.start,
+      count: block.count,
+      fields: JSON.parse(track.names) as string[],
+      data: nullable(block.data),
+      corners:
+        ct && corners
+          ? {
+              boards: JSON.parse(ct.names) as string[],
+              perFrame: (JSON.parse(ct.frame_shape) as number[])[0],
+              data: nullable(corners.data),
+            }
+          : null,
     };
   },
   getSettings: (ctx) => readSettings(ctx.db),

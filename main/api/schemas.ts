@@ -33,6 +33,15 @@ export const REQUEST_SCHEMAS = {
       count: z.number().int().min(1).max(10_000),
     })
     .strict(),
+  localizeSession: z.object({ sessionId: id, maxGap: z.number().int().min(0).max(300).optional() }).strict(),
+  footPoses: z
+    .object({
+      sessionId: id,
+      cameraId: id,
+      start: z.number().int().min(0),
+      count: z.number().int().min(1).max(100_000),
+    })
+    .strict(),
   getSettings: empty,
   setSettings: z
     .object({

@@ -13,7 +13,7 @@ import { followJob, Output } from './output';
 import { startServer } from '../server/server';
 import { registerBodyCommands } from './body-commands';
 import { registerCalibrateCommands } from './calibrate-commands';
-import { registerSampleCommands, runSampleMake } from './sample-commands';
+import { registerSampleCommands, runEvalLocalize, runSampleMake } from './sample-commands';
 import { registerSettingsCommands } from './settings-commands';
 
 interface GlobalOpts {
@@ -192,6 +192,73 @@ program
       return 0;
     }),
   );
+
+program
+  .command('localize <session>')
+  .description('localise the foot cameras of a session (id or folder) from its ChArUco boards, per frame')
+  .option('--max-gap <n>', 'longest gap bridged by interpolation, frames', '5')
+  .action((session: string, o: { maxGap: string }) =>
+    withContext(async (ctx, out) => {
+      const sessionId = /^\d+$/.test(session)
+        ? Number(session)
+        : (await findSessionBySource(ctx.db, sessionRoot(resolve(session))))?.id;
+      if (sessionId === undefined)
+        throw new Error(`${resolve(session)}: not in the library (import it first)`);
+      const job = await ctx.runner.submit('localize', { sessionId, maxGap: Number(o.maxGap) });
+      const done = await followJob(ctx, job.id);
+      if (done.state === 'succeeded') {
+        const r = done.result as {
+          cameras: Array<{
+            name: string;
+            frames: number;
+            counts: Record<string, number>;
+            msPerFrame: number;
+          }>;
+        };
+        for (const c of r.cameras) {
+          const counts = Object.entries(c.counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ');
+          out.info(`${c.name}: ${c.frames} frames: ${counts} (${c.msPerFrame.toFixed(1)} ms/frame)`);
+        }
+        out.result(done.result);
+      }
+      return finishJob(done, out);
+    }),
+  );
+
+program
+  .command('eval <name>')
+  .description("evaluate a stage against the embedded sample's ground truth (localize)")
+  .option('--sample <dir>', 'sample folder (default <data-dir>/sample, made if missing)')
+  .action(async (name: string, o: { sample?: string }) => {
+    const out = new Output(globals().json);
+    try {
+      if (name !== 'localize') throw new Error(`unknown evaluation "${name}" (available: localize)`);
+      const dir = resolve(o.sample ?? join(resolve(globals().dataDir), 'sample'));
+      if (!existsSync(join(dir, 'ground_truth.json'))) {
+        out.info(`making the embedded sample in ${dir}`);
+        await runSampleMake(dir, { seed: 1, sigma: 2, threads: 2 });
+      }
+      const e = await runEvalLocalize(dir);
+      for (const c of e.cameras)
+        out.info(
+          `${c.camera}: ${c.framesWithPose}/${c.frames} frames with a pose; rotation median ${c.rotMedianDeg.toFixed(3)} deg, ` +
+            `position median ${c.posMedianMm.toFixed(2)} mm over ${c.scored} frames with >= 6 corners`,
+        );
+      out.result({
+        framesWithPose: e.framesWithPose,
+        frames: e.frames,
+        rotMedianDeg: e.rotMedianDeg,
+        posMedianMm: e.posMedianMm,
+        ambiguousAcceptedOver5Deg: e.ambiguousAcceptedOver5Deg,
+        msPerFrame: e.msPerFrame,
+      });
+    } catch (err) {
+      out.error((err as Error).message);
+      process.exitCode = 1;
+    }
+  });
 
 registerBodyCommands(program, () => globals().json);
 registerCalibrateCommands(program, () => globals().json);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { manifestJsonSchema } from '../capture/manifest';
 import { makeSample, type SampleSummary } from '../capture/sample/make-sample';
+import { evaluateLocalization, type LocalizationEval } from '../calibration/eval-localize';
 import { Output } from './output';
 import { findAppRoot } from './paths';
 
@@ -35,6 +36,25 @@ export async function runSampleMake(
     });
   } finally {
     process.off('SIGINT', onSigint);
+    bar.stop();
+  }
+}
+
+/** Localises the sample's foot videos and scores them against its ground truth, with a progress bar. */
+export async function runEvalLocalize(dir: string): Promise<LocalizationEval> {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: ' {bar} {percentage}% | {message}',
+      stream: process.stderr,
+      hideCursor: true,
+      noTTYOutput: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(100, 0, { message: 'starting' });
+  try {
+    return await evaluateLocalization(dir, {}, (f, message) => bar.update(Math.round(f * 100), { message }));
+  } finally {
     bar.stop();
   }
 }

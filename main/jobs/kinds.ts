@@ -1,6 +1,7 @@
 import type { JobKind } from '../../preload/api';
 import { importSession, removePartialImport, type JobContext } from '../capture/import-session';
 import type { Db } from '../store/db';
+import { localizeSession } from '../calibration/localize-job';
 
 /** What each job kind does (run inside the worker) and how to undo a run that did not finish. */
 export interface JobKindSpec {
@@ -12,5 +13,16 @@ export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
   import: {
     run: async (db, params, ctx) => ({ ...(await importSession(db, String(params.path), ctx)) }),
     cleanup: removePartialImport,
+  },
+  localize: {
+    run: async (db, params, ctx) => ({
+      ...(await localizeSession(
+        db,
+        { sessionId: Number(params.sessionId), maxGap: params.maxGap as number | undefined },
+        ctx,
+      )),
+    }),
+    // Poses are written in one transaction at the very end: a job that did not finish wrote nothing.
+    cleanup: async () => undefined,
   },
 };

@@ -78,3 +78,31 @@ test('demo puts the embedded sample in the library; a room camera shows the body
   await page.screenshot({ path: path.join(screenshotDir, 'sample-room-camera.png') });
   expect(pageErrors).toEqual([]);
 });
+
+test('localizes the foot cameras: detected corners over the video and a per-frame status strip', async ({
+  page,
+}) => {
+  const pageErrors = watchPage(page);
+  await page.goto(serverUrl);
+  await page.getByTestId('session-row').click();
+  await page.getByTestId('camera-item').filter({ hasText: 'foot-left' }).click();
+  await expect(page.getByTestId('video')).toBeVisible();
+  await page.getByTestId('localize-button').click();
+  const strip = page.getByTestId('pose-strip');
+  await expect(strip).toBeVisible({ timeout: 120_000 });
+  // Most frames get a pose from the boards; the rest are marked, not hidden.
+  const ok = Number(await strip.getAttribute('data-ok'));
+  expect(ok).toBeGreaterThan(demo!.frames * 0.5);
+  const overlay = page.getByTestId('overlay');
+  // Early in the walk the left foot camera looks up at two ceiling boards.
+  const target = '10';
+  await page.getByLabel('Frame').fill(target);
+  await expect(overlay).toHaveAttribute('data-drawn-frame', target, { timeout: 30_000 });
+  await expect.poll(async () => Number(await overlay.getAttribute('data-points'))).toBeGreaterThan(12);
+  await expect(page.getByTestId('pose-status-here')).toContainText(`frame ${target}: ok`);
+  await expect
+    .poll(() => page.getByTestId('video').evaluate((v) => (v as HTMLVideoElement).seeking))
+    .toBe(false);
+  await page.screenshot({ path: path.join(screenshotDir, 'foot-camera-localized.png') });
+  expect(pageErrors).toEqual([]);
+});

@@ -153,6 +153,8 @@ describe('web transport', () => {
       getSettings: {},
       setSettings: {},
       listBodyModels: {},
+      localizeSession: { sessionId },
+      footPoses: { sessionId, cameraId, start: 0, count: 5 },
       boardPrint: { sessionId: boardsId, board: 'tutorial', format: 'pdf' },
       deleteSession: { sessionId },
     };

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { CameraInfo, KeypointBlock, VideoInfo } from '../../../preload/api';
+import type { CameraInfo, FootPoseBlock, KeypointBlock, VideoInfo } from '../../../preload/api';
+import { drawFootCorners } from '../foot-overlay';
+import { PoseStatusStrip } from './PoseStatusStrip';
 import { errorMessage, getApi } from '../api-client';
 import { KeypointCache } from '../keypoints';
 import { drawKeypoints } from '../overlay';
@@ -14,10 +16,19 @@ interface Props {
   initialFrame?: number;
   /** Told of every frame change, so the session view can carry the frame across camera switches. */
   onFrame?: (frame: number) => void;
+  /** A localised foot camera's poses and detected corners: drawn over the video, status strip below. */
+  footPoses?: FootPoseBlock | null;
 }
 
 /** One camera's video with its 2D keypoints drawn on top, frame-exact stepping and playback. */
-export function Player({ sessionId, camera, video: info, initialFrame = 0, onFrame }: Props) {
+export function Player({
+  sessionId,
+  camera,
+  video: info,
+  initialFrame = 0,
+  onFrame,
+  footPoses = null,
+}: Props) {
   const api = getApi();
   const videoRef = useRef<HTMLVideoElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -76,11 +87,25 @@ export function Player({ sessionId, camera, video: info, initialFrame = 0, onFra
       canvas.dataset.drawnFrame = String(f);
       canvas.dataset.points = String(points);
     };
+    if (!kp && footPoses) {
+      const n = drawFootCorners(
+        canvas,
+        canvas.clientWidth,
+        canvas.clientHeight,
+        videoEl.videoWidth || info.width,
+        videoEl.videoHeight || info.height,
+        footPoses,
+        f,
+      );
+      canvas.dataset.drawnFrame = String(f);
+      canvas.dataset.points = String(n);
+      return;
+    }
     if (!cache || !kp || f < kp.firstFrame || f >= kp.firstFrame + kp.frameCount) return paint(null);
     const ready = cache.peek(f);
     if (ready) return paint(ready); // synchronous during playback once the block is loaded
     cache.get(f).then(paint, (err: unknown) => setError(errorMessage(err)));
-  }, [cache, kp, bones, colors, info.width, info.height]);
+  }, [cache, kp, bones, colors, info.width, info.height, footPoses]);
 
   const showFrame = useCallback(
     (f: number) => {
@@ -268,6 +293,9 @@ export function Player({ sessionId, camera, video: info, initialFrame = 0, onFra
           {kp ? ` · ${kp.layout}` : ' · no keypoints'}
         </span>
       </div>
+      {footPoses && (
+        <PoseStatusStrip block={footPoses} frameCount={frameCount} frame={frame} onSeek={seekTo} />
+      )}
     </div>
   );
 }

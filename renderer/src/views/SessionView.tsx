@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { CameraInfo, SessionDetail } from '../../../preload/api';
+import type { CameraInfo, FootPoseBlock, SessionDetail } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
 import { Player } from '../components/Player';
 import { formatDate, formatFps } from '../format';
@@ -95,6 +95,9 @@ export function SessionView({ sessionId, onBack }: Props) {
   }, [api, sessionId]);
 
   const camera = session?.cameras.find((c) => c.id === cameraId) ?? null;
+  const { footPoses, localize, localizing } = useFootPoses(sessionId, camera, setError);
+  const canLocalize =
+    !!session?.boards?.length && !!session.cameras.some((c) => c.role !== 'room' && c.video);
 
   return (
     <div className="page session-page">
@@ -137,6 +140,17 @@ export function SessionView({ sessionId, onBack }: Props) {
               ))}
             </ul>
             <BoardsList sessionId={sessionId} boards={session.boards ?? []} onError={setError} />
+            {canLocalize && (
+              <button
+                className="btn"
+                data-testid="localize-button"
+                disabled={localizing !== null}
+                onClick={localize}
+                title="Find each foot camera's pose in every frame from the boards (PnP)"
+              >
+                {localizing ?? 'Localize foot cameras'}
+              </button>
+            )}
           </aside>
           <section className="player-area">
             {camera?.video ? (
@@ -149,6 +163,7 @@ export function SessionView({ sessionId, onBack }: Props) {
                 onFrame={(f) => {
                   lastFrame.current = f;
                 }}
+                footPoses={camera.role === 'room' ? null : footPoses}
               />
             ) : (
               <p className="muted empty">{camera ? `${camera.name} has no video.` : 'No camera selected.'}</p>
@@ -158,4 +173,59 @@ export function SessionView({ sessionId, onBack }: Props) {
       )}
     </div>
   );
+}
+
+/**
+ * The selected foot camera's stored poses (null for room cameras or before localisation), and the
+ * localisation job: started here, followed by its progress events, poses reloaded when it succeeds.
+ */
+function useFootPoses(sessionId: number, camera: CameraInfo | null, onError: (message: string) => void) {
+  const api = getApi();
+  const [footPoses, setFootPoses] = useState<FootPoseBlock | null>(null);
+  const [localizing, setLocalizing] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+  const jobId = useRef<number | null>(null);
+  const cameraId = camera?.id ?? null;
+  const frames = camera?.video?.frameCount ?? 0;
+  const isFoot = !!camera && camera.role !== 'room' && frames > 0;
+  useEffect(() => {
+    let live = true;
+    setFootPoses(null);
+    if (!isFoot || cameraId === null) return;
+    api.call('footPoses', { sessionId, cameraId, start: 0, count: frames }).then(
+      (b) => live && setFootPoses(b),
+      (err: unknown) => live && onError(errorMessage(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, sessionId, cameraId, frames, isFoot, version, onError]);
+  useEffect(
+    () =>
+      api.on('jobProgress', (job) => {
+        if (job.id !== jobId.current) return;
+        if (job.state === 'running' || job.state === 'queued')
+          setLocalizing(`Localizing… ${Math.round(job.progress * 100)}%`);
+        else {
+          jobId.current = null;
+          setLocalizing(null);
+          if (job.state === 'succeeded') setVersion((v) => v + 1);
+          else onError(job.error ?? `localisation ${job.state}`);
+        }
+      }),
+    [api, onError],
+  );
+  const localize = () => {
+    setLocalizing('Localizing…');
+    api.call('localizeSession', { sessionId }).then(
+      (job) => {
+        jobId.current = job.id;
+      },
+      (err: unknown) => {
+        setLocalizing(null);
+        onError(errorMessage(err));
+      },
+    );
+  };
+  return { footPoses, localize, localizing };
 }
