@@ -152,19 +152,15 @@ export async function evaluateLocalization(
     }
   }
   const all = cameras.flatMap((c) => c.perFrame.filter(isScored));
+  const frames = cameras.reduce((s, c) => s + c.frames, 0);
   return {
     cameras,
     framesWithPose: cameras.reduce((s, c) => s + c.framesWithPose, 0),
-    frames: cameras.reduce((s, c) => s + c.frames, 0),
+    frames,
     rotMedianDeg: median(all.map((e) => e.rotDeg)),
     posMedianMm: median(all.map((e) => e.posMm)),
     ambiguousAcceptedOver5Deg: cameras.reduce((s, c) => s + c.ambiguousAcceptedOver5Deg, 0),
-    msPerFrame:
-      cameras.reduce((s, c) => s + c.msPerFrame * c.frames, 0) /
-      Math.max(
-        1,
-        cameras.reduce((s, c) => s + c.frames, 0),
-      ),
+    msPerFrame: cameras.reduce((s, c) => s + c.msPerFrame * c.frames, 0) / Math.max(1, frames),
   };
 }
 

@@ -141,6 +141,7 @@ export interface OpenCv {
     refineParams: Deletable,
   ) => ArucoDetector;
   SOLVEPNP_SQPNP: number;
+  SOLVEPNP_EPNP: number;
   /**
    * RANSAC PnP: EPnP on minimal samples, then `flags` on the inliers; inliers: M x 1 CV_32SC1 indices.
    * reprojectionError is in the units of imagePoints.

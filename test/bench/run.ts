@@ -1,10 +1,12 @@
+import { benchLocalize } from './localize';
 import { benchSample } from './sample';
 import { benchStore } from './store';
 
 // `npm run bench -- <name>`: runs one benchmark and prints its figures as one JSON line, last.
-const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
+const BENCHES: Record<string, () => Promise<Record<string, number | null>>> = {
   store: benchStore,
   sample: benchSample,
+  localize: benchLocalize,
 };
 
 async function main(): Promise<void> {
