@@ -78,16 +78,33 @@ export async function benchLocalize(): Promise<Record<string, number | null>> {
   }
 }
 
-/** The Python side: a python3 whose cv2 has aruco, or null (with a note on stderr). */
+/**
+ * The Python side: a python3 whose cv2 has aruco. When there is none, installs Debian's python3-opencv
+ * with apt once (as root, or through sudo); null (with a note on stderr) if that cannot be done.
+ */
 function findPython(): string | null {
-  for (const bin of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(bin, ['-c', 'import cv2; cv2.aruco.getPredefinedDictionary'], { encoding: 'utf8' });
-    if (r.status === 0) return bin;
-  }
-  process.stderr.write(
-    'bench localize: no python3 with cv2 (apt-get install python3-opencv); nativeRatio = null\n',
-  );
-  return null;
+  const probe = (): string | null => {
+    for (const bin of ['python3', '/usr/bin/python3']) {
+      const r = spawnSync(bin, ['-c', 'import cv2; cv2.aruco.getPredefinedDictionary'], { encoding: 'utf8' });
+      if (r.status === 0) return bin;
+    }
+    return null;
+  };
+  const found = probe();
+  if (found) return found;
+  process.stderr.write('bench localize: no python3 with cv2; trying apt-get install python3-opencv\n');
+  const root = process.getuid?.() === 0;
+  const apt = (args: string[]) =>
+    spawnSync(root ? 'apt-get' : 'sudo', root ? args : ['-n', 'apt-get', ...args], {
+      stdio: 'ignore',
+      timeout: 600_000,
+    });
+  if (apt(['install', '-y', 'python3-opencv']).status !== 0) apt(['update']);
+  apt(['install', '-y', 'python3-opencv']);
+  const installed = probe();
+  if (!installed)
+    process.stderr.write('bench localize: python3-opencv could not be installed; nativeRatio = null\n');
+  return installed;
 }
 
 function nativeTiming(
