@@ -19,21 +19,10 @@ import {
 import { loadOpenCv, type GrayImage, type OpenCv } from '../../main/calibration/opencv';
 import { FFMPEG_PATH, runTool } from '../../main/capture/ffmpeg';
 import { sampleBoards } from '../../main/capture/sample/scene';
-import { cleanupTempDirs, tempDir } from './fixtures';
+import { cleanupTempDirs, tempDir, TUTORIAL_BOARD } from './fixtures';
 
-const TUTORIAL: BoardSpec = {
-  name: 'tutorial',
-  dictionary: 'DICT_6X6_250',
-  squaresX: 5,
-  squaresY: 7,
-  squareLength: 0.04,
-  markerLength: 0.02,
-  legacyPattern: false,
-  firstMarkerId: 0,
-  pose: { R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] },
-};
 const LEGACY: BoardSpec = {
-  ...TUTORIAL,
+  ...TUTORIAL_BOARD,
   name: 'legacy (5x6)',
   dictionary: 'DICT_4X4_50',
   squaresY: 6,
@@ -110,7 +99,7 @@ function readPng(png: Uint8Array): Png {
 describe('board bitmaps', () => {
   it("draw OpenCV's layout: the same pixels as generateImage up to the rounding of edges", () => {
     const [ceiling, , , , , , , , , , , , underDesk] = sampleBoards();
-    for (const spec of [TUTORIAL, LEGACY, { ...ceiling, firstMarkerId: 6 }, underDesk]) {
+    for (const spec of [TUTORIAL_BOARD, LEGACY, { ...ceiling, firstMarkerId: 6 }, underDesk]) {
       const pps = 48;
       const mine = toGray(boardBitmap(cv, spec, pps)).data;
       const ref = boardImage(cv, spec, pps);
@@ -144,7 +133,7 @@ describe('board bitmaps', () => {
   });
 
   it('detect as the board they are: every marker and corner where the spec puts it', () => {
-    for (const spec of [TUTORIAL, LEGACY]) {
+    for (const spec of [TUTORIAL_BOARD, LEGACY]) {
       const pps = 40;
       const img = toGray(boardBitmap(cv, spec, pps));
       const pad = 30;
@@ -174,31 +163,35 @@ describe('board bitmaps', () => {
   });
 
   it('rejects unprintable specs naming the board', () => {
-    expect(() => boardPng(cv, TUTORIAL, 5)).toThrow(/board "tutorial": dpi must be in \[10, 2400\], got 5/);
-    expect(() => boardPng(cv, { ...TUTORIAL, firstMarkerId: 240 })).toThrow(
+    expect(() => boardPng(cv, TUTORIAL_BOARD, 5)).toThrow(
+      /board "tutorial": dpi must be in \[10, 2400\], got 5/,
+    );
+    expect(() => boardPng(cv, { ...TUTORIAL_BOARD, firstMarkerId: 240 })).toThrow(
       /ids 240..256 exceed DICT_6X6_250/,
     );
-    expect(() => boardPng(cv, { ...TUTORIAL, markerLength: 0.05 })).toThrow(/"tutorial".*markerLength/);
-    expect(() => boardPdf(cv, { ...TUTORIAL, squareLength: 1.2 }, 20)).toThrow(/larger than a PDF page/);
+    expect(() => boardPng(cv, { ...TUTORIAL_BOARD, markerLength: 0.05 })).toThrow(/"tutorial".*markerLength/);
+    expect(() => boardPdf(cv, { ...TUTORIAL_BOARD, squareLength: 1.2 }, 20)).toThrow(
+      /larger than a PDF page/,
+    );
   });
 });
 
 describe('boardPng', () => {
   it('is a 1-bit grayscale PNG of the board whose pHYs prints it at true size', async () => {
-    const png = boardPng(cv, TUTORIAL);
+    const png = boardPng(cv, TUTORIAL_BOARD);
     const r = readPng(png);
     expect(r.chunks.map((c) => c.type)).toEqual(['IHDR', 'pHYs', 'tEXt', 'IDAT', 'IEND']);
     expect([r.bitDepth, r.colorType]).toEqual([1, 0]);
-    const pps = pixelsPerSquare(TUTORIAL, 300);
+    const pps = pixelsPerSquare(TUTORIAL_BOARD, 300);
     expect(pps).toBe(472); // 40 mm at 300 dpi = 472.4 px
     expect([r.width, r.height]).toEqual([5 * pps, 7 * pps]);
     expect((r.pixelsPerMetre * 0.0254) / 300).toBeCloseTo(1, 2);
     // Printed size = pixels / (pixels per metre): the board's 200 x 280 mm within 0.1 mm.
     expect(Math.abs((r.width / r.pixelsPerMetre) * 1000 - 200)).toBeLessThan(0.1);
     expect(Math.abs((r.height / r.pixelsPerMetre) * 1000 - 280)).toBeLessThan(0.1);
-    expect(Buffer.from(r.gray.data).equals(Buffer.from(toGray(boardBitmap(cv, TUTORIAL, pps)).data))).toBe(
-      true,
-    );
+    expect(
+      Buffer.from(r.gray.data).equals(Buffer.from(toGray(boardBitmap(cv, TUTORIAL_BOARD, pps)).data)),
+    ).toBe(true);
     expect(r.chunks[2].data.toString('latin1')).toMatch(/^Description\0tutorial: ChArUco DICT_6X6_250, 5x7/);
 
     // An independent decoder reads the same pixels.

@@ -1,10 +1,22 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { BoardSpec } from '../../main/calibration/charuco-board';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const SHARED_DATA = resolve(REPO_ROOT, '..', 'shared', 'data');
 export const POSE2SIM = join(SHARED_DATA, 'pose2sim-balancing');
+
+/**
+ * The OpenCV tutorial ChArUco board of the real photos in charuco-opencv (5 x 7, 4 cm / 2 cm,
+ * DICT_6X6_250), as the spec file shipped in native/boards describes it, named 'tutorial'.
+ */
+export const TUTORIAL_BOARD: BoardSpec = {
+  ...(JSON.parse(
+    readFileSync(join(REPO_ROOT, 'native', 'boards', 'opencv-tutorial-5x7.json'), 'utf8'),
+  ) as BoardSpec),
+  name: 'tutorial',
+};
 
 const made: string[] = [];
 

@@ -22,24 +22,11 @@ import { renderFootFrame } from '../../main/capture/sample/foot-render';
 import { Rng } from '../../main/capture/sample/rng';
 import { FFMPEG_PATH, runTool } from '../../main/capture/ffmpeg';
 import { projectPoint } from '../../main/geometry/camera';
-import { SHARED_DATA } from './fixtures';
+import { SHARED_DATA, TUTORIAL_BOARD } from './fixtures';
 
 const CHARUCO = join(SHARED_DATA, 'charuco-opencv');
 const W = FOOT_CAMERA_INTRINSICS.width;
 const H = FOOT_CAMERA_INTRINSICS.height;
-
-/** The OpenCV tutorial board of the real photos. */
-const TUTORIAL_BOARD: BoardSpec = {
-  name: 'tutorial',
-  dictionary: 'DICT_6X6_250',
-  squaresX: 5,
-  squaresY: 7,
-  squareLength: 0.04,
-  markerLength: 0.02,
-  legacyPattern: false,
-  firstMarkerId: 0,
-  pose: { R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] },
-};
 
 const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 /** Printed face up (board z = into the board = world -z). */

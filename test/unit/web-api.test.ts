@@ -11,7 +11,7 @@ import {
   type JobInfo,
   type SessionDetail,
 } from '../../preload/api';
-import { cleanupTempDirs, POSE2SIM, tempDir } from './fixtures';
+import { cleanupTempDirs, POSE2SIM, tempDir, TUTORIAL_BOARD } from './fixtures';
 
 describe('web transport', () => {
   let server: WebServer;
@@ -23,17 +23,7 @@ describe('web transport', () => {
   const boardsSession = (): string => {
     const dir = join(tempDir('studio-boards-'), 'boards-session');
     mkdirSync(dir);
-    const board = {
-      name: 'tutorial',
-      dictionary: 'DICT_6X6_250',
-      squaresX: 5,
-      squaresY: 7,
-      squareLength: 0.04,
-      markerLength: 0.02,
-      legacyPattern: false,
-      firstMarkerId: 0,
-      pose: { R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] },
-    };
+    const board = TUTORIAL_BOARD;
     const calibration = {
       width: 640,
       height: 480,
