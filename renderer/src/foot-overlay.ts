@@ -1,5 +1,5 @@
 import type { FootPoseBlock } from '../../preload/api';
-import { videoContentRect } from './overlay';
+import { clearOverlay, videoContentRect } from './overlay';
 
 /** Colours of the status strip and of the corner marks, by pose status code (0 none … 3 interpolated). */
 export const STATUS_COLOURS = ['#5b5f66', '#3ccf7a', '#f2b33d', '#5aa0ff'];
@@ -28,15 +28,9 @@ export function drawFootCorners(
   block: FootPoseBlock | null,
   frame: number,
 ): number {
-  const dpr = window.devicePixelRatio || 1;
-  const bw = Math.max(1, Math.round(boxWidth * dpr));
-  const bh = Math.max(1, Math.round(boxHeight * dpr));
-  if (canvas.width !== bw) canvas.width = bw;
-  if (canvas.height !== bh) canvas.height = bh;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return 0;
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.clearRect(0, 0, bw, bh);
+  const cleared = clearOverlay(canvas, boxWidth, boxHeight);
+  if (!cleared) return 0;
+  const { ctx, dpr } = cleared;
   const c = block?.corners;
   const i = block ? frame - block.start : -1;
   if (!block || !c || i < 0 || i >= block.count) return 0;

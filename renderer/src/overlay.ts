@@ -27,6 +27,27 @@ export function videoContentRect(
   return { x: (boxWidth - width) / 2, y: (boxHeight - height) / 2, width, height };
 }
 
+/**
+ * Sizes the canvas's backing store to the displayed size times the pixel ratio (so marks stay crisp)
+ * and clears it; null when there is no 2D context.
+ */
+export function clearOverlay(
+  canvas: HTMLCanvasElement,
+  boxWidth: number,
+  boxHeight: number,
+): { ctx: CanvasRenderingContext2D; dpr: number } | null {
+  const dpr = window.devicePixelRatio || 1;
+  const bw = Math.max(1, Math.round(boxWidth * dpr));
+  const bh = Math.max(1, Math.round(boxHeight * dpr));
+  if (canvas.width !== bw) canvas.width = bw;
+  if (canvas.height !== bh) canvas.height = bh;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return null;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, bw, bh);
+  return { ctx, dpr };
+}
+
 export interface DrawInput {
   canvas: HTMLCanvasElement;
   /** Size of the element the canvas covers, in CSS pixels. */
@@ -45,17 +66,9 @@ export interface DrawInput {
 /** Clears the canvas and draws one frame's skeleton; returns how many joint dots were drawn. */
 export function drawKeypoints(input: DrawInput): number {
   const { canvas, boxWidth, boxHeight, videoWidth, videoHeight, block, frame, bones, colors } = input;
-  // Match the backing store to the displayed size times the pixel ratio so dots stay crisp.
-  const dpr = window.devicePixelRatio || 1;
-  const bw = Math.max(1, Math.round(boxWidth * dpr));
-  const bh = Math.max(1, Math.round(boxHeight * dpr));
-  if (canvas.width !== bw) canvas.width = bw;
-  if (canvas.height !== bh) canvas.height = bh;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return 0;
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.clearRect(0, 0, bw, bh);
-  if (!block) return 0;
+  const cleared = clearOverlay(canvas, boxWidth, boxHeight);
+  if (!cleared || !block) return 0;
+  const { ctx, dpr } = cleared;
 
   const rect = videoContentRect(boxWidth, boxHeight, videoWidth, videoHeight);
   const sx = rect.width / videoWidth;
