@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
+import { createContext, type AppContext } from '../api/context';
 import { writeAniposeToml, writeOpenCvYaml } from '../calibration/calibration-export';
 import { CharucoBoardDetector, validateBoardSpec, type BoardSpec } from '../calibration/charuco-board';
 import {
@@ -12,12 +13,22 @@ import {
   type ViewCorners,
 } from '../calibration/intrinsics';
 import { loadOpenCv, type GrayImage } from '../calibration/opencv';
+import {
+  applySessionExtrinsics,
+  computeSessionExtrinsics,
+  type SessionExtrinsics,
+} from '../calibration/session-extrinsics';
 import { FFMPEG_PATH, FFPROBE_PATH, runTool } from '../capture/ffmpeg';
+import { sessionRoot } from '../capture/plan';
+import type { Db } from '../store/db';
+import { findSessionBySource } from '../store/sessions';
 import { Output } from './output';
 
 /**
  * `studio calibrate intrinsics <images...|videos...> --board <spec>`: ChArUco intrinsic calibration of one
  * camera from still images and/or every N-th frame of videos, written as OpenCV YAML and Anipose TOML.
+ * `studio calibrate extrinsics <session>`: a library session's room cameras placed from one video frame
+ * by one of its boards (session-extrinsics.ts), optionally stored.
  */
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.pgm', '.ppm', '.webp']);
@@ -252,7 +263,49 @@ export async function runCalibrateIntrinsics(
   return summary;
 }
 
-/** Registers `calibrate intrinsics`. */
+/** A session of the library from its id or its source folder; errors name what was given. */
+export async function findSessionId(db: Db, arg: string): Promise<number> {
+  if (/^\d+$/.test(arg)) return Number(arg);
+  const id = (await findSessionBySource(db, sessionRoot(resolve(arg))))?.id;
+  if (id === undefined) throw new Error(`${resolve(arg)}: not in the library (import it first)`);
+  return id;
+}
+
+export interface CalibrateExtrinsicsArgs {
+  /** Session id or folder. */
+  session: string;
+  board?: string;
+  frame?: number;
+  /** Store the new R, t in the cameras' calibration. */
+  apply?: boolean;
+}
+
+export interface CalibrateExtrinsicsSummary extends SessionExtrinsics {
+  /** Cameras whose stored R, t were replaced (0 without --apply). */
+  applied: number;
+}
+
+/** Computes a session's room-camera extrinsics in the library at `dataDir`, and stores them if asked. */
+export async function runCalibrateExtrinsics(
+  dataDir: string,
+  args: CalibrateExtrinsicsArgs,
+): Promise<CalibrateExtrinsicsSummary> {
+  let ctx: AppContext | null = null;
+  try {
+    ctx = await createContext({ dataDir, transport: 'web', mediaUrl: (id) => `/media/${id}` });
+    const sessionId = await findSessionId(ctx.db, args.session);
+    const result = await computeSessionExtrinsics(ctx.db, sessionId, {
+      board: args.board,
+      frame: args.frame,
+    });
+    const applied = args.apply ? await applySessionExtrinsics(ctx.db, result) : 0;
+    return { ...result, applied };
+  } finally {
+    await ctx?.close().catch(() => undefined);
+  }
+}
+
+/** Registers `calibrate intrinsics` and `calibrate extrinsics`. */
 export function registerCalibrateCommands(program: Command, json: () => boolean): void {
   const calibrate = program.command('calibrate').description('camera calibration from ChArUco boards');
   calibrate
@@ -302,6 +355,53 @@ export function registerCalibrateCommands(program: Command, json: () => boolean)
         }
       },
     );
+  calibrate
+    .command('extrinsics <session>')
+    .description(
+      'room-camera extrinsics of a library session (id or folder) from one frame and its floor board',
+    )
+    .option('--board <name>', "the session's board to use (default: the one lying on the floor)")
+    .option('--frame <n>', 'video frame to use', '0')
+    .option('--apply', "write the new R, t into the cameras' stored calibration", false)
+    .action(async (session: string, o: { board?: string; frame: string; apply: boolean }) => {
+      const out = new Output(json());
+      try {
+        if (!/^\d+$/.test(o.frame))
+          throw new Error(`--frame must be a non-negative integer, got "${o.frame}"`);
+        const dataDir = resolve(program.opts<{ dataDir: string }>().dataDir);
+        const s = await runCalibrateExtrinsics(dataDir, {
+          session,
+          board: o.board,
+          frame: Number(o.frame),
+          apply: o.apply,
+        });
+        printExtrinsics(out, s, o.apply);
+        out.result(s);
+      } catch (err) {
+        out.error((err as Error).message);
+        process.exitCode = 1;
+      }
+    });
+}
+
+function printExtrinsics(out: Output, s: CalibrateExtrinsicsSummary, apply: boolean): void {
+  const f = (v: number[], d: number) => `[${v.map((x) => x.toFixed(d)).join(', ')}]`;
+  out.info(
+    `session #${s.sessionId} (${s.session}): board "${s.board}", frame ${s.frame}, ` +
+      `${s.cameras.length} room cameras placed, ${s.unseen.length} not, in ${s.seconds.toFixed(1)} s`,
+  );
+  for (const c of s.cameras) {
+    const change = c.change
+      ? `; vs stored: centre ${c.change.centreMm.toFixed(1)} mm, rotation ${c.change.rotationDeg.toFixed(3)} deg`
+      : '; no stored extrinsics';
+    out.info(
+      `  ${c.name}: ${c.corners} corners, rms ${c.rms.toFixed(3)} px, centre ${f(c.centre, 3)} m${change}\n` +
+        `    R ${f(c.R.slice(0, 3), 6)} ${f(c.R.slice(3, 6), 6)} ${f(c.R.slice(6, 9), 6)}  t ${f(c.t, 4)}`,
+    );
+  }
+  for (const u of s.unseen) out.info(`  ${u.name}: does not see the board: ${u.reason}`);
+  if (apply) out.info(`wrote the new R, t of ${s.applied} cameras into session #${s.sessionId}`);
+  else out.info('nothing written (--apply stores the new R, t)');
 }
 
 function printSummary(out: Output, s: CalibrateIntrinsicsSummary): void {
