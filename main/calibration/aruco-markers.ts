@@ -5,23 +5,17 @@ import {
   DEFAULT_IDENTIFY,
   type MarkerCodebook,
 } from './aruco-identify';
-import {
-  withScope,
-  type ArucoDetector,
-  type CvMat,
-  type CvMatVector,
-  type Deletable,
-  type GrayImage,
-  type OpenCv,
-} from './opencv';
+import { withScope, type CvMat, type Deletable, type GrayImage, type OpenCv } from './opencv';
+import { SquareCandidateFinder, type CandidateParams } from './square-candidates';
 
 /**
- * ArUco markers of several dictionaries in one pass per marker size: OpenCV finds the square candidates
- * (adaptive thresholds, contours, polygon tests, grouping, ordering) through an ArucoDetector whose
- * dictionary is a single probe code, and aruco-identify.ts reads and matches every candidate's cells
- * against each dictionary (see there for why). With the same parameters the result is that of
- * ArucoDetector.detectMarkers with the full dictionary: the same ids, corners and rejected candidates
- * (test/unit/charuco-detect.test.ts on the OpenCV tutorial photos; also checked on rendered frames).
+ * ArUco markers of several dictionaries in one pass: the square candidates are found once per image as
+ * OpenCV's ArucoDetector finds them (square-candidates.ts: its adaptive threshold, then its contours and
+ * polygon tests redone in JS), grouped per marker size as filterTooCloseCandidates groups them, and
+ * aruco-identify.ts reads and matches every candidate's cells against each dictionary (see there for
+ * why). With the same parameters the result is that of ArucoDetector.detectMarkers with the full
+ * dictionary: the same ids, corners and rejected candidates (test/unit/charuco-detect.test.ts on the
+ * OpenCV tutorial photos; also checked on rendered and video frames).
  */
 
 /** DetectorParameters fields that may be overridden (OpenCV names and meanings). */
@@ -41,7 +35,7 @@ export interface MarkerDetectorParams {
 
 /**
  * Faster settings for video frames (foot cameras, 640x480): one adaptive-threshold window of 7 px instead
- * of OpenCV's three (3, 13, 23). Each window costs a fixed ~3-4 ms here (threshold + findContours over the
+ * of OpenCV's three (3, 13, 23). Each window costs a fixed ~1.5 ms here (threshold + contours over the
  * whole image); on the embedded sample's foot video the single window finds as many ChArUco corners as
  * the three (729 vs 724 over 139 frames), on 17 rendered frames 95 % of them, at a third of the time.
  */
@@ -68,73 +62,58 @@ interface SizeGroup {
   markerSize: number;
   books: MarkerCodebook[];
   sampler: MarkerSampler;
-  detector: ArucoDetector;
 }
+
+/** The MarkerDetectorParams of the candidate search (the rest are grouping's). */
+const CANDIDATE_KEYS = [
+  'adaptiveThreshWinSizeMin',
+  'adaptiveThreshWinSizeMax',
+  'adaptiveThreshWinSizeStep',
+  'adaptiveThreshConstant',
+  'minMarkerPerimeterRate',
+  'maxMarkerPerimeterRate',
+  'polygonalApproxAccuracyRate',
+  'minCornerDistanceRate',
+] as const;
 
 export class ArucoMarkerFinder implements Deletable {
   readonly dictionaries: readonly string[];
   private readonly groups: SizeGroup[] = [];
   private readonly grouping: GroupingParams;
+  private readonly candidates: SquareCandidateFinder;
 
-  constructor(
-    private readonly cv: OpenCv,
-    dictionaries: readonly string[],
-    params: MarkerDetectorParams = {},
-  ) {
+  constructor(cv: OpenCv, dictionaries: readonly string[], params: MarkerDetectorParams = {}) {
     this.dictionaries = [...new Set(dictionaries)];
     if (this.dictionaries.length === 0) throw new Error('ArucoMarkerFinder: no dictionaries given');
-    this.grouping = withScope((keep) => {
+    // OpenCV's defaults for what params leave out.
+    const { candidates, grouping } = withScope((keep) => {
       const defaults = keep(new cv.aruco_DetectorParameters());
-      const pick = (k: 'minMarkerDistanceRate' | 'minDistanceToBorder' | 'minGroupDistance'): number =>
-        (params as Record<string, number | undefined>)[k] ?? (defaults[k] as number);
+      for (const k of Object.keys(params)) {
+        if (!(k in defaults)) throw new Error(`ArucoMarkerFinder: unknown detector parameter ${k}`);
+      }
+      const pick = (k: keyof MarkerDetectorParams): number => params[k] ?? (defaults[k] as number);
       return {
-        minMarkerDistanceRate: pick('minMarkerDistanceRate'),
-        minDistanceToBorder: pick('minDistanceToBorder'),
-        minGroupDistance: pick('minGroupDistance'),
+        candidates: Object.fromEntries(CANDIDATE_KEYS.map((k) => [k, pick(k)])) as unknown as CandidateParams,
+        grouping: {
+          minMarkerDistanceRate: pick('minMarkerDistanceRate'),
+          minDistanceToBorder: pick('minDistanceToBorder'),
+          minGroupDistance: pick('minGroupDistance'),
+        },
       };
     });
-    const books = this.dictionaries.map((name) =>
-      markerCodebook(cv, name, DEFAULT_IDENTIFY.errorCorrectionRate),
-    );
-    try {
-      for (const book of books) {
-        const group = this.groups.find((g) => g.markerSize === book.markerSize);
-        if (group) group.books.push(book);
-        else this.groups.push(this.makeGroup(book, params));
-      }
-    } catch (err) {
-      this.delete();
-      throw err;
+    this.grouping = grouping;
+    this.candidates = new SquareCandidateFinder(cv, candidates);
+    for (const name of this.dictionaries) {
+      const book = markerCodebook(cv, name, DEFAULT_IDENTIFY.errorCorrectionRate);
+      const group = this.groups.find((g) => g.markerSize === book.markerSize);
+      if (group) group.books.push(book);
+      else
+        this.groups.push({
+          markerSize: book.markerSize,
+          books: [book],
+          sampler: new MarkerSampler(book.markerSize),
+        });
     }
-  }
-
-  /** One ArucoDetector per marker size, its dictionary the last code of the first dictionary of that size. */
-  private makeGroup(book: MarkerCodebook, params: MarkerDetectorParams): SizeGroup {
-    const cv = this.cv;
-    return withScope((keep) => {
-      const full = keep(cv.getPredefinedDictionary(cv[book.name] as number));
-      const list = full.bytesList;
-      const rowBytes = list.data.length / list.rows;
-      const last = list.data.subarray(rowBytes * (list.rows - 1));
-      const bytes = keep(cv.matFromArray(1, list.cols, list.type(), last));
-      const probe = keep(new cv.aruco_Dictionary(bytes, full.markerSize, full.maxCorrectionBits));
-      const detectorParams = keep(new cv.aruco_DetectorParameters());
-      for (const [k, v] of Object.entries(params)) {
-        if (!(k in detectorParams)) throw new Error(`ArucoMarkerFinder: unknown detector parameter ${k}`);
-        if (v !== undefined) detectorParams[k] = v;
-      }
-      // Grouping and the border test are done here (groupCandidates), so OpenCV returns every candidate.
-      detectorParams.minMarkerDistanceRate = 0;
-      detectorParams.minDistanceToBorder = 0;
-      const refine = keep(new cv.aruco_RefineParameters(10, 3, true));
-      const detector = new cv.aruco_ArucoDetector(probe, detectorParams, refine);
-      return {
-        markerSize: book.markerSize,
-        books: [book],
-        sampler: new MarkerSampler(book.markerSize),
-        detector,
-      };
-    });
   }
 
   /**
@@ -143,20 +122,20 @@ export class ArucoMarkerFinder implements Deletable {
    * diagnosis: nested dictionaries such as DICT_6X6_50 and DICT_6X6_250 share their first codes).
    */
   find(img: CvMat, gray: GrayImage, everyDictionary = false): MarkerSet {
-    const cv = this.cv;
-    const ids: number[][] = this.dictionaries.map(() => []);
-    const corners: number[][] = this.dictionaries.map(() => []);
-    const rejected: number[] = [];
-    const quad = new Float32Array(8);
+    if (img.cols !== gray.width || img.rows !== gray.height) {
+      throw new Error(
+        `ArucoMarkerFinder: image is ${img.cols}x${img.rows}, pixels ${gray.width}x${gray.height}`,
+      );
+    }
+    const quads = this.candidates.find(img);
+    const m = quads.length / 8;
+    // Per dictionary: ids and corners of its markers (a candidate decodes at most once per dictionary).
+    const counts = new Int32Array(this.dictionaries.length);
+    const ids = this.dictionaries.map(() => new Int32Array(m));
+    const corners = this.dictionaries.map(() => new Float32Array(8 * m));
+    const rejected = new Float32Array(8 * m * this.groups.length);
+    let nRejected = 0;
     for (const g of this.groups) {
-      const quads = withScope((keep) => {
-        const accepted = keep(new cv.MatVector());
-        const probeIds = keep(new cv.Mat());
-        const candidates = keep(new cv.MatVector());
-        g.detector.detectMarkers(img, accepted, probeIds, candidates);
-        // The probe's own hits are candidates too: identification below names their dictionary.
-        return Float32Array.from(readQuads(candidates, readQuads(accepted, [])));
-      });
       // Each group: its largest candidate, then its distinct close contours (filterTooCloseCandidates),
       // tried in that order until one decodes (identifyCandidates).
       for (const members of groupCandidates(quads, g.markerSize, this.grouping, gray.width, gray.height)) {
@@ -164,71 +143,64 @@ export class ArucoMarkerFinder implements Deletable {
         for (const book of g.books) {
           let hit = -1;
           let q = -1;
-          for (const m of members) {
-            g.sampler.sample(gray, quads, m);
+          for (const member of members) {
+            g.sampler.sample(gray, quads, member);
             hit = g.sampler.identify(book);
             if (hit >= 0) {
-              q = m;
+              q = member;
               break;
             }
           }
           if (hit < 0) continue;
           const d = this.dictionaries.indexOf(book.name);
-          rotateQuad(quads, q, hit & 3, quad, 0);
-          ids[d].push(hit >> 2);
-          for (let k = 0; k < 8; k++) corners[d].push(quad[k]);
+          rotateQuad(quads, q, hit & 3, corners[d], counts[d]);
+          ids[d][counts[d]++] = hit >> 2;
           decoded = true;
           if (!everyDictionary) break;
         }
-        if (!decoded) for (let k = 0; k < 8; k++) rejected.push(quads[8 * members[0] + k]);
+        if (!decoded) rejected.set(quads.subarray(8 * members[0], 8 * members[0] + 8), 8 * nRejected++);
       }
     }
+    const found = this.dictionaries.map((dictionary, d) => ({
+      dictionary,
+      ids: ids[d].slice(0, counts[d]),
+      corners: corners[d].slice(0, 8 * counts[d]),
+    }));
     return {
-      found: this.dictionaries.map((dictionary, d) => ({
-        dictionary,
-        ids: Int32Array.from(ids[d]),
-        corners: Float32Array.from(corners[d]),
-      })),
-      rejected: dropEnclosing(rejected, corners),
+      found,
+      rejected: dropEnclosing(
+        rejected.subarray(0, 8 * nRejected),
+        found.map((f) => f.corners),
+      ),
     };
   }
 
   delete(): void {
-    for (const g of this.groups.splice(0)) g.detector.delete();
+    this.candidates.delete();
   }
-}
-
-/** Appends the 4 corners of every quad in a MatVector of 1x4 CV_32FC2 Mats to out. */
-function readQuads(v: CvMatVector, out: number[]): number[] {
-  for (let k = 0; k < v.size(); k++) {
-    const m = v.get(k);
-    try {
-      const f = m.data32F;
-      if (f.length !== 8) throw new Error(`ArucoMarkerFinder: candidate ${k} has ${f.length / 2} corners`);
-      for (let j = 0; j < 8; j++) out.push(f[j]);
-    } finally {
-      m.delete();
-    }
-  }
-  return out;
 }
 
 /**
  * Rejected candidates without those that enclose a decoded marker (its outer contours): OpenCV skips
  * the parents of identified markers instead of rejecting them.
  */
-function dropEnclosing(rejected: number[], markers: number[][]): Float32Array {
-  const out: number[] = [];
+function dropEnclosing(rejected: Float32Array, markers: Float32Array[]): Float32Array {
+  const out = new Float32Array(rejected.length);
+  let n = 0;
   for (let r = 0; r < rejected.length; r += 8) {
     let encloses = false;
     for (const list of markers) {
       for (let m = 0; m < list.length && !encloses; m += 8) {
-        encloses = [0, 2, 4, 6].every((c) => insideConvexQuad(rejected, r, list[m + c], list[m + c + 1]));
+        encloses =
+          insideConvexQuad(rejected, r, list[m], list[m + 1]) &&
+          insideConvexQuad(rejected, r, list[m + 2], list[m + 3]) &&
+          insideConvexQuad(rejected, r, list[m + 4], list[m + 5]) &&
+          insideConvexQuad(rejected, r, list[m + 6], list[m + 7]);
       }
     }
-    if (!encloses) for (let k = 0; k < 8; k++) out.push(rejected[r + k]);
+    if (!encloses) out.set(rejected.subarray(r, r + 8), 8 * n++);
   }
-  return Float32Array.from(out);
+  return out.slice(0, 8 * n);
 }
 
 /** Whether (x, y) is inside or on the convex quad q[at..at+7] (same sign of all edge cross products). */
@@ -303,7 +275,8 @@ export function groupCandidates(
   for (let i = 0; i < n; i++) {
     let alone = true;
     for (let j = i + 1; j < n; j++) {
-      const [a, b] = [order[i], order[j]];
+      const a = order[i];
+      const b = order[j];
       if (averageDistance(quads, a, b) >= perim[b] * p.minMarkerDistanceRate) continue;
       alone = false;
       if (groupOf[i] < 0 && groupOf[j] < 0) {

@@ -8,12 +8,13 @@ import {
   type CharucoDetection,
   type LensIntrinsics,
 } from './charuco-board';
-import { grayMat, withScope, type Deletable, type GrayImage, type OpenCv } from './opencv';
+import type { CvMat, Deletable, GrayImage, OpenCv } from './opencv';
 
 /**
  * Every board of a scene in one image: markers are found once per image for all dictionaries (one
- * OpenCV candidate pass per marker size, see aruco-markers.ts), then ChArUco corners are interpolated
- * only for the boards whose markers were seen. This is what per-frame foot-camera localisation calls.
+ * candidate pass, see aruco-markers.ts), then ChArUco corners are interpolated only for the boards whose
+ * markers can give one (at least two markers around a corner: CharucoBoardDetector.interpolate). This is
+ * what per-frame foot-camera localisation calls.
  */
 
 /** One board's detection; ids/corners (ChArUco) may be empty when its markers gave no corner. */
@@ -54,9 +55,12 @@ export function checkDisjointIds(specs: readonly BoardSpec[]): void {
 export class MultiBoardDetector implements Deletable {
   private readonly finder: ArucoMarkerFinder;
   private readonly detectors: CharucoBoardDetector[] = [];
+  /** The image in wasm memory, reused from frame to frame while the size stays. */
+  private img: CvMat | null = null;
 
   /**
-   * `camera` lets OpenCV predict corners through the lens model (about 0.3 ms more per seen board);
+   * `camera` lets OpenCV predict corners through the lens model (~0.4 ms per board with corners, most
+   * of it OpenCV's solvePnP for the approximate pose);
    * `params` tune marker detection (FRAME_MARKER_PARAMS for video frames).
    */
   constructor(
@@ -81,32 +85,47 @@ export class MultiBoardDetector implements Deletable {
   }
 
   detect(gray: GrayImage): MultiBoardDetection {
-    return withScope((keep) => {
-      const img = keep(grayMat(this.cv, gray));
-      const { found, rejected } = this.finder.find(img, gray);
-      const boards: BoardDetection[] = [];
-      const unknown = new Set<number>();
-      for (const { dictionary, ids } of found) {
-        const owned = new Uint8Array(ids.length);
-        for (const d of this.detectors) {
-          if (d.spec.dictionary !== dictionary) continue;
-          for (let k = 0; k < ids.length; k++) if (ids[k] >= d.idLo && ids[k] < d.idHi) owned[k] = 1;
-        }
-        ids.forEach((id, k) => owned[k] || unknown.add(id));
-      }
+    const img = this.upload(gray);
+    const { found, rejected } = this.finder.find(img, gray);
+    const boards: BoardDetection[] = [];
+    const unknown = new Set<number>();
+    for (const { dictionary, ids } of found) {
+      const owned = new Uint8Array(ids.length);
       for (const d of this.detectors) {
-        const { ids, corners } = found[this.finder.dictionaries.indexOf(d.spec.dictionary)];
-        const mine = selectMarkers(ids, corners, d.idLo, d.idHi);
-        if (mine.ids.length === 0) continue;
-        boards.push({ name: d.spec.name, ...d.interpolate(img, mine.ids, mine.corners) });
+        if (d.spec.dictionary !== dictionary) continue;
+        for (let k = 0; k < ids.length; k++) if (ids[k] >= d.idLo && ids[k] < d.idHi) owned[k] = 1;
       }
-      return { boards, rejected, unknownMarkerIds: [...unknown].sort((a, b) => a - b) };
-    });
+      ids.forEach((id, k) => owned[k] || unknown.add(id));
+    }
+    for (const d of this.detectors) {
+      const { ids, corners } = found[this.finder.dictionaries.indexOf(d.spec.dictionary)];
+      const mine = selectMarkers(ids, corners, d.idLo, d.idHi);
+      if (mine.ids.length === 0) continue;
+      boards.push({ name: d.spec.name, ...d.interpolate(img, mine.ids, mine.corners) });
+    }
+    return { boards, rejected, unknownMarkerIds: [...unknown].sort((a, b) => a - b) };
+  }
+
+  /** Copies gray into the reused Mat (a new one when the size changes). */
+  private upload(gray: GrayImage): CvMat {
+    const { width, height, data } = gray;
+    if (data.length !== width * height) {
+      throw new Error(`MultiBoardDetector: image data has ${data.length} bytes, expected ${width}x${height}`);
+    }
+    if (!this.img || this.img.cols !== width || this.img.rows !== height) {
+      this.img?.delete();
+      this.img = null; // not left pointing at a deleted Mat should the next line throw
+      this.img = new this.cv.Mat(height, width, this.cv.CV_8UC1);
+    }
+    this.img.data.set(data);
+    return this.img;
   }
 
   delete(): void {
     this.finder?.delete();
     for (const d of this.detectors.splice(0)) d.delete();
+    this.img?.delete();
+    this.img = null;
   }
 }
 

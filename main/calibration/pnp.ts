@@ -1,7 +1,6 @@
 import type { CameraCalibration } from '../../preload/api';
 import { distortNormalized, projectPoint, undistortPixel } from '../geometry/camera';
 import {
-  axisAngleFromMatrix,
   mat3Mul,
   mat3MulABt,
   mat3MulAtB,
@@ -11,6 +10,8 @@ import {
 } from '../geometry/rotation';
 import { boardCornerPositions, cornerCount, type BoardSpec, type LensIntrinsics } from './charuco-board';
 import { withScope, type CvMat, type Deletable, type OpenCv } from './opencv';
+import { planePose } from './plane-pose';
+import { refinePoseLM } from './pose-lm';
 
 /**
  * One camera's pose in one frame from the ChArUco corners it sees (Perspective-n-Point), with the
@@ -19,9 +20,11 @@ import { withScope, type CvMat, type Deletable, type OpenCv } from './opencv';
  * the frame is 'ambiguous' with both candidates, for temporal continuity to decide (resolveAmbiguity).
  *
  * opencv-js builds lack solvePnPGeneric, so the second solution is made here (mirrorPose) and refined
- * by Levenberg-Marquardt like the first. OpenCV's IPPE is not used: it fails on ceiling corners given in
- * world coordinates (z = 2.6), and throws on 4 corners with 3 collinear, and a thrown C++ exception
- * leaves opencv-js broken (it does not unwind: a few later the module hangs or traps). SQPnP does neither.
+ * by Levenberg-Marquardt (pose-lm.ts, in JS: OpenCV's solvePnPRefineLM costs 0.2-0.3 ms a call in the
+ * wasm build) like the first. OpenCV's IPPE is not used: it fails on ceiling corners given in world
+ * coordinates (z = 2.6), and throws on 4 corners with 3 collinear, and a thrown C++ exception leaves
+ * opencv-js broken (it does not unwind: a few later the module hangs or traps). SQPnP does neither; it
+ * is used for several boards (after RANSAC), one board starts from its homography (plane-pose.ts).
  */
 
 /** The ChArUco corners of one board in one image (what every board detector gives). */
@@ -130,10 +133,11 @@ function nonePose(corners: number, boards: string[]): FramePose {
 }
 
 /**
- * The camera pose (world -> camera) from the corners of every detected board: an initial pose by SQPnP
- * (one board) or RANSAC (several boards: EPnP on samples, SQPnP on the inliers) from exactly undistorted
- * points (OpenCV's own undistortion, 5 fixed-point steps, is far off at the rim of a wide-angle lens),
- * then Levenberg-Marquardt on the pixel reprojection error through the real lens model. Coplanar corners
+ * The camera pose (world -> camera) from the corners of every detected board: an initial pose from the
+ * board's homography (one board; SQPnP should that fail) or RANSAC (several boards: EPnP on samples,
+ * SQPnP on the inliers) from exactly undistorted points (OpenCV's own undistortion, 5 fixed-point steps,
+ * is far off at the rim of a wide-angle lens), then Levenberg-Marquardt on the pixel reprojection error
+ * through the real lens model. Coplanar corners
  * (one board, or boards on one ceiling) are solved in the first board's frame (z = 0), where the mirror
  * pose is made and refined too. Corners on a line, too few corners or a fit worse than maxRmsPx: 'none'.
  */
@@ -155,47 +159,47 @@ export function solveFramePose(
   const local = planar ? toBoardFrame(object, frame) : object;
   const normalized = undistortPoints(intrinsics, image);
 
-  return withScope((keep) => {
-    const mat = (rows: number, cols: number, values: ArrayLike<number>) =>
-      keep(cv.matFromArray(rows, cols, cv.CV_64FC1, values));
-    const K = mat(3, 3, intrinsics.K);
-    const dist = mat(1, intrinsics.dist.length, intrinsics.dist);
-    const rvec = keep(new cv.Mat());
-    const tvec = keep(new cv.Mat());
-    const ransac = used.length > 1 ? { ...o, focal: intrinsics.K[0] } : null;
-    const inliers = initialPose(cv, keep, local, normalized, ransac, rvec, tvec);
-    const m = inliers?.length ?? 0;
-    if (m < minCorners) return nonePose(m, names);
-    const obj = mat(m, 3, pick(local, inliers!, 3));
-    const img = mat(m, 2, pick(image, inliers!, 2));
-    cv.solvePnPRefineLM(obj, img, K, dist, rvec, tvec);
-    const best = candidateFrom(rvec, tvec, obj, img, intrinsics);
-    if (!(best.rms <= o.maxRmsPx)) return nonePose(m, names);
-    let candidates = [best];
-    let altError: number | undefined;
-    let decisive = true;
-    if (planar) {
-      const mirror = mirrorPose(best, obj.data64F);
-      axisAngleFromMatrix(rvec.data64F, 0, mirror.R, 0);
-      tvec.data64F.set(mirror.t);
-      cv.solvePnPRefineLM(obj, img, K, dist, rvec, tvec);
-      const alt = candidateFrom(rvec, tvec, obj, img, intrinsics);
-      if (rotationAngleDeg(alt.R, best.R) > SAME_POSE_DEG) {
-        candidates = alt.rms < best.rms ? [alt, best] : [best, alt];
-        altError = candidates[1].rms;
-        decisive = candidates[1].rms >= o.ambiguityRatio * Math.max(candidates[0].rms, o.rmsFloorPx);
-      }
+  // One board: its homography (plane-pose.ts); several: RANSAC in OpenCV, against a wrong board's corners.
+  const single = used.length === 1 ? planePose(local, normalized) : null;
+  const init = single
+    ? { inliers: Int32Array.from({ length: n }, (_, i) => i), ...single }
+    : withScope((keep) => {
+        const rvec = keep(new cv.Mat());
+        const tvec = keep(new cv.Mat());
+        const ransac = used.length > 1 ? { ...o, focal: intrinsics.K[0] } : null;
+        const inliers = initialPose(cv, keep, local, normalized, ransac, rvec, tvec);
+        if (!inliers) return null;
+        const R = new Float64Array(9);
+        rodrigues(R, 0, rvec.data64F, 0);
+        return { inliers, R, t: tvec.data64F.slice(0, 3) };
+      });
+  const m = init?.inliers.length ?? 0;
+  if (!init || m < minCorners) return nonePose(m, names);
+  const obj = pick(local, init.inliers, 3);
+  const img = pick(image, init.inliers, 2);
+  const best = refinedCandidate(intrinsics, obj, img, init.R, init.t);
+  if (!(best.rms <= o.maxRmsPx)) return nonePose(m, names);
+  let candidates = [best];
+  let altError: number | undefined;
+  let decisive = true;
+  if (planar) {
+    const mirror = mirrorPose(best, obj);
+    const alt = refinedCandidate(intrinsics, obj, img, mirror.R, mirror.t);
+    if (rotationAngleDeg(alt.R, best.R) > SAME_POSE_DEG) {
+      candidates = alt.rms < best.rms ? [alt, best] : [best, alt];
+      altError = candidates[1].rms;
+      decisive = candidates[1].rms >= o.ambiguityRatio * Math.max(candidates[0].rms, o.rmsFloorPx);
     }
-    candidates = candidates.map((c) => toWorldPose(c, frame));
-    return {
-      status: decisive && m >= o.minCornersOk ? 'ok' : 'ambiguous',
-      ...candidates[0],
-      corners: m,
-      boards: names,
-      ...(altError === undefined ? {} : { altError }),
-      candidates,
-    };
-  });
+  }
+  candidates = candidates.map((c) => toWorldPose(c, frame));
+  return {
+    status: decisive && m >= o.minCornersOk ? 'ok' : 'ambiguous',
+    ...candidates[0],
+    corners: m,
+    boards: names,
+    ...(altError === undefined ? {} : { altError }),
+    candidates,
+  };
 }
 
 /**
@@ -364,18 +368,19 @@ function toWorldPose(c: PoseCandidate, board: { R: number[]; t: number[] }): Pos
   return { R, t: [c.t[0] - Rt[0], c.t[1] - Rt[1], c.t[2] - Rt[2]], rms: c.rms };
 }
 
-/** R, t and RMS reprojection error of an OpenCV rvec/tvec over the given correspondences. */
-function candidateFrom(
-  rvec: CvMat,
-  tvec: CvMat,
-  obj: CvMat,
-  img: CvMat,
+/** The pose from (R, t) refined by Levenberg-Marquardt (pose-lm.ts), with its RMS reprojection error. */
+function refinedCandidate(
   intrinsics: LensIntrinsics,
+  obj: Float64Array,
+  img: Float64Array,
+  R0: ArrayLike<number>,
+  t0: ArrayLike<number>,
 ): PoseCandidate {
-  const R = new Array<number>(9);
-  rodrigues(R, 0, rvec.data64F, 0);
-  const t = Array.from(tvec.data64F.subarray(0, 3));
-  return { R, t, rms: reprojectionRms({ ...intrinsics, R, t }, obj.data64F, img.data64F) };
+  const R = Float64Array.from(R0);
+  const t = Float64Array.from(t0);
+  refinePoseLM(intrinsics, obj, img, R, t);
+  const pose = { R: Array.from(R), t: Array.from(t) };
+  return { ...pose, rms: reprojectionRms({ ...intrinsics, ...pose }, obj, img) };
 }
 
 const distorted = new Float64Array(2);

@@ -18,7 +18,11 @@ import { makeSample } from '../../main/capture/sample/make-sample';
 
 const FRAMES = 200;
 const FIRST = 100; // past the standing start: walking, then the desk
-const WARMUP = 10;
+/**
+ * One untimed pass over the same frames on both sides first: a localisation runs over thousands of
+ * frames, so what matters is the steady per-frame cost, not V8's and wasm's one-off compilation.
+ */
+const WARMUP = FRAMES;
 
 export async function benchLocalize(): Promise<Record<string, number | null>> {
   const temp = mkdtempSync(join(tmpdir(), 'studio-bench-localize-'));

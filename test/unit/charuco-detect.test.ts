@@ -6,6 +6,7 @@ import {
   boardCornerPositions,
   boardImage,
   CharucoBoardDetector,
+  createCharucoBoard,
   detectCharuco,
   markerCount,
   type BoardSpec,
@@ -16,6 +17,13 @@ import {
   type MultiBoardDetection,
 } from '../../main/calibration/charuco-detect';
 import { explainNoDetection } from '../../main/calibration/charuco-diagnose';
+import { FramedBinary, framedStride, traceContours } from '../../main/calibration/binary-contours';
+import { cornerMarkerPairs, isMarkerSquare } from '../../main/calibration/charuco-layout';
+import {
+  approxPolyClosed,
+  SquareCandidateFinder,
+  type CandidateParams,
+} from '../../main/calibration/square-candidates';
 import { grayMat, loadOpenCv, withScope, type GrayImage, type OpenCv } from '../../main/calibration/opencv';
 import { FFMPEG_PATH, runTool } from '../../main/capture/ffmpeg';
 import {
@@ -371,5 +379,268 @@ describe('every board of the sample scene in one foot-camera frame', () => {
     } finally {
       det.delete();
     }
+  });
+});
+
+describe("the square-candidate search in JS is OpenCV's, point for point", () => {
+  /** The photos and a rendered foot frame (every board of the sample scene). */
+  let images: GrayImage[];
+  beforeAll(() => {
+    const frame = render(sampleBoards(), footPose([2.4, 1.6, 0.1], Math.PI / 2, 60));
+    // And an odd size (rows not a whole number of 32-bit words), cut from the frame.
+    const [w, h] = [637, 473];
+    const cut = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) cut.set(frame.data.subarray((y + 3) * 640 + 2, (y + 3) * 640 + 2 + w), y * w);
+    images = [...Object.values(photos), frame, { width: w, height: h, data: cut }];
+  });
+
+  /** params with OpenCV's defaults for the rest. */
+  function candidateParams(params: Record<string, number>): CandidateParams {
+    return withScope((keep) => {
+      const d = keep(new cv.aruco_DetectorParameters());
+      const keys = [
+        'adaptiveThreshWinSizeMin',
+        'adaptiveThreshWinSizeMax',
+        'adaptiveThreshWinSizeStep',
+        'adaptiveThreshConstant',
+        'minMarkerPerimeterRate',
+        'maxMarkerPerimeterRate',
+        'polygonalApproxAccuracyRate',
+        'minCornerDistanceRate',
+      ];
+      return Object.fromEntries(keys.map((k) => [k, params[k] ?? d[k]])) as unknown as CandidateParams;
+    });
+  }
+
+  it('traces every contour of findContours(RETR_LIST, CHAIN_APPROX_NONE), in its order', () => {
+    let contours = 0;
+    for (const gray of images) {
+      for (const block of [3, 7, 23]) {
+        withScope((keep) => {
+          const img = keep(grayMat(cv, gray));
+          const framed = keep(new cv.Mat(gray.height + 2, framedStride(gray.width), cv.CV_8UC1));
+          framed.data.fill(0);
+          const roi = keep((framed as any).roi(new cv.Rect(1, 1, gray.width, gray.height)));
+          cv.adaptiveThreshold(img, roi, 1, cv.ADAPTIVE_THRESH_MEAN_C, cv.THRESH_BINARY_INV, block, 7);
+          const binary = keep(new cv.Mat());
+          cv.adaptiveThreshold(img, binary, 255, cv.ADAPTIVE_THRESH_MEAN_C, cv.THRESH_BINARY_INV, block, 7);
+          const ref = keep(new cv.MatVector());
+          cv.findContours(binary, ref, keep(new cv.Mat()), cv.RETR_LIST, cv.CHAIN_APPROX_NONE);
+          const mine: Int32Array[] = [];
+          const bytes = framed.data;
+          traceContours(
+            new FramedBinary(gray.width, gray.height, bytes.buffer, bytes.byteOffset),
+            (points, n) => mine.push(points.slice(0, 2 * n)),
+            { points: new Int32Array(8) }, // grows on the way
+          );
+          mine.reverse();
+          expect(mine.length).toBe(ref.size());
+          for (let k = 0; k < mine.length; k++) {
+            const expected = keep(ref.get(k)).data32S;
+            if (mine[k].length !== expected.length || mine[k].some((v, i) => v !== expected[i])) {
+              expect(Array.from(mine[k]), `window ${block}, contour ${k}`).toEqual(Array.from(expected));
+            }
+          }
+          contours += mine.length;
+        });
+      }
+    }
+    expect(contours).toBeGreaterThan(10_000);
+  });
+
+  it('approximates each contour with the vertices approxPolyDP picks', () => {
+    let quads = 0;
+    let cut = 0;
+    withScope((keep) => {
+      const img = keep(grayMat(cv, photos['choriginal.jpg']));
+      const binary = keep(new cv.Mat());
+      cv.adaptiveThreshold(img, binary, 255, cv.ADAPTIVE_THRESH_MEAN_C, cv.THRESH_BINARY_INV, 13, 7);
+      const contours = keep(new cv.MatVector());
+      cv.findContours(binary, contours, keep(new cv.Mat()), cv.RETR_LIST, cv.CHAIN_APPROX_NONE);
+      for (let k = 0; k < contours.size(); k++) {
+        const contour = keep(contours.get(k));
+        const points = contour.data32S.slice();
+        const n = points.length / 2;
+        const epsilon = n * 0.03;
+        const ref = keep(new cv.Mat());
+        cv.approxPolyDP(contour, ref, epsilon, true);
+        const out = new Int32Array(2 * n);
+        const slices = new Int32Array(2 * n + 4);
+        const count = approxPolyClosed(points, n, epsilon, out, slices);
+        expect(Array.from(out.subarray(0, 2 * count)), `contour ${k}`).toEqual(Array.from(ref.data32S));
+        // With a limit of 4, -1 only for polygons of more vertices.
+        const limited = approxPolyClosed(points, n, epsilon, out, slices, 4);
+        if (limited === -1) {
+          expect(count).toBeGreaterThan(4);
+          cut++;
+        } else expect(limited).toBe(count);
+        if (count === 4) quads++;
+      }
+    });
+    expect(quads).toBeGreaterThan(50);
+    expect(cut).toBeGreaterThan(0);
+  });
+
+  it("lists the candidates of OpenCV's ArucoDetector, corner for corner and in its order", () => {
+    // A detector whose dictionary is one code no image shows, with grouping and the border test off,
+    // hands back every candidate among its rejected ones.
+    const probeDetector = (params: Record<string, number>) =>
+      withScope((keep) => {
+        const full = keep(cv.getPredefinedDictionary(cv.DICT_6X6_250 as number));
+        const list = full.bytesList;
+        const rowBytes = list.data.length / list.rows;
+        const bytes = keep(
+          cv.matFromArray(1, list.cols, list.type(), list.data.subarray(rowBytes * (list.rows - 1))),
+        );
+        const probe = keep(new cv.aruco_Dictionary(bytes, full.markerSize, full.maxCorrectionBits));
+        const detectorParams = keep(new cv.aruco_DetectorParameters());
+        for (const [k, v] of Object.entries(params)) detectorParams[k] = v;
+        detectorParams.minMarkerDistanceRate = 0;
+        detectorParams.minDistanceToBorder = 0;
+        return new cv.aruco_ArucoDetector(
+          probe,
+          detectorParams,
+          keep(new cv.aruco_RefineParameters(10, 3, true)),
+        );
+      });
+    let total = 0;
+    for (const params of [{}, FRAME_MARKER_PARAMS as Record<string, number>]) {
+      withScope((keep) => {
+        const detector = keep(probeDetector(params));
+        const finder = keep(new SquareCandidateFinder(cv, candidateParams(params)));
+        for (const gray of images) {
+          const img = keep(grayMat(cv, gray));
+          const [accepted, ids, rejected] = [
+            keep(new cv.MatVector()),
+            keep(new cv.Mat()),
+            keep(new cv.MatVector()),
+          ];
+          detector.detectMarkers(img, accepted, ids, rejected);
+          expect(accepted.size()).toBe(0);
+          const expected: number[] = [];
+          for (let k = 0; k < rejected.size(); k++) expected.push(...keep(rejected.get(k)).data32F);
+          expect(Array.from(finder.find(img))).toEqual(expected);
+          total += expected.length / 8;
+        }
+      });
+    }
+    expect(total).toBeGreaterThan(300);
+  });
+
+  it('rejects candidate parameters OpenCV would assert on, and images that are not 8-bit grey', () => {
+    const good = candidateParams({});
+    withScope((keep) => {
+      const finder = keep(new SquareCandidateFinder(cv, good));
+      const colour = keep(new cv.Mat(4, 4, cv.CV_8UC3));
+      expect(() => finder.find(colour)).toThrow(/expected a non-empty 8-bit grey image/);
+    });
+    expect(() => new SquareCandidateFinder(cv, { ...good, adaptiveThreshWinSizeMin: 2 })).toThrow(
+      /threshold windows 2\.\.23 must be >= 3/,
+    );
+    expect(() => new SquareCandidateFinder(cv, { ...good, adaptiveThreshWinSizeStep: 0 })).toThrow(
+      /adaptiveThreshWinSizeStep must be > 0/,
+    );
+    expect(() => new SquareCandidateFinder(cv, { ...good, polygonalApproxAccuracyRate: 0 })).toThrow(
+      /accuracy rates must be > 0/,
+    );
+  });
+});
+
+describe('ChArUco layout and the interpolation skip', () => {
+  it('places the markers in the squares OpenCV draws them in, in both layouts', () => {
+    for (const [squaresX, squaresY] of [
+      [4, 3],
+      [5, 4],
+      [7, 5],
+      [6, 6],
+    ]) {
+      for (const legacyPattern of [false, true]) {
+        const spec: BoardSpec = {
+          ...TUTORIAL,
+          squaresX,
+          squaresY,
+          legacyPattern,
+          dictionary: 'DICT_4X4_250',
+        };
+        const px = 40;
+        const img = boardImage(cv, spec, px);
+        let markers = 0;
+        for (let y = 0; y < squaresY; y++) {
+          for (let x = 0; x < squaresX; x++) {
+            // Near a square's corner: white margin around a marker, or a black square.
+            const white = img.data[(y * px + 2) * img.width + x * px + 2] > 128;
+            expect(
+              isMarkerSquare(x, y, squaresY, legacyPattern),
+              `${squaresX}x${squaresY} (${x}, ${y})`,
+            ).toBe(white);
+            if (white) markers++;
+          }
+        }
+        expect(markers).toBe(markerCount(spec));
+        // Every corner sits between two distinct markers, diagonal neighbours.
+        const pairs = cornerMarkerPairs(squaresX, squaresY, legacyPattern);
+        expect(pairs.length).toBe(2 * (squaresX - 1) * (squaresY - 1));
+        for (let c = 0; c < pairs.length; c += 2) {
+          expect(pairs[c]).not.toBe(pairs[c + 1]);
+          expect(Math.max(pairs[c], pairs[c + 1])).toBeLessThan(markerCount(spec));
+        }
+      }
+    }
+  });
+
+  it('answers without OpenCV exactly when OpenCV finds no corner (one marker, or no two around a corner)', () => {
+    const gray = photos['choriginal.jpg'];
+    const found = detectCharuco(cv, TUTORIAL, gray);
+    expect(found.markerIds.length).toBe(17);
+    const detector = new CharucoBoardDetector(cv, TUTORIAL);
+    let withCorners = 0;
+    let without = 0;
+    try {
+      withScope((keep) => {
+        const img = keep(grayMat(cv, gray));
+        // OpenCV's own detectBoard on the same markers, for comparison.
+        const board = keep(createCharucoBoard(cv, TUTORIAL));
+        const raw = keep(
+          new cv.aruco_CharucoDetector(
+            board,
+            keep(new cv.aruco_CharucoParameters()),
+            keep(new cv.aruco_DetectorParameters()),
+            keep(new cv.aruco_RefineParameters(10, 3, true)),
+          ),
+        );
+        const opencv = (ids: Int32Array, corners: Float32Array) =>
+          withScope((inner) => {
+            const quads = inner(new cv.MatVector());
+            for (let k = 0; k < ids.length; k++) {
+              quads.push_back(inner(cv.matFromArray(1, 4, cv.CV_32FC2, corners.subarray(8 * k, 8 * k + 8))));
+            }
+            const [cc, ci] = [inner(new cv.Mat()), inner(new cv.Mat())];
+            raw.detectBoard(img, cc, ci, quads, inner(cv.matFromArray(ids.length, 1, cv.CV_32SC1, ids)));
+            return {
+              ids: ci.empty() ? [] : Array.from(ci.data32S),
+              corners: cc.empty() ? [] : Array.from(cc.data32F),
+            };
+          });
+        const n = found.markerIds.length;
+        for (let a = 0; a < n; a++) {
+          for (let b = a; b < n; b++) {
+            const pick = a === b ? [a] : [a, b];
+            const ids = Int32Array.from(pick, (k) => found.markerIds[k]);
+            const corners = new Float32Array(8 * pick.length);
+            pick.forEach((k, j) => corners.set(found.markerCorners.subarray(8 * k, 8 * k + 8), 8 * j));
+            const mine = detector.interpolate(img, ids, corners);
+            const ref = opencv(ids, corners);
+            expect(Array.from(mine.ids), `markers ${Array.from(ids)}`).toEqual(ref.ids);
+            expect(Array.from(mine.corners)).toEqual(ref.corners);
+            if (ref.ids.length > 0) withCorners++;
+            else without++;
+          }
+        }
+      });
+    } finally {
+      detector.delete();
+    }
+    expect(withCorners).toBeGreaterThanOrEqual(20); // the diagonal neighbours among the 17
+    expect(without).toBeGreaterThan(100);
   });
 });

@@ -11,8 +11,17 @@ import {
   type FrameSourceItem,
   type LocalizedFrame,
 } from '../../main/calibration/localize';
-import { loadOpenCv, type GrayImage, type OpenCv } from '../../main/calibration/opencv';
-import { mirrorPose, rotationAngleDeg, solveFramePose } from '../../main/calibration/pnp';
+import { loadOpenCv, withScope, type GrayImage, type OpenCv } from '../../main/calibration/opencv';
+import {
+  mirrorPose,
+  reprojectionRms,
+  rotationAngleDeg,
+  solveFramePose,
+  undistortPoints,
+} from '../../main/calibration/pnp';
+import { planePose } from '../../main/calibration/plane-pose';
+import { refinePoseLM } from '../../main/calibration/pose-lm';
+import { projectPoint } from '../../main/geometry/camera';
 import { CancelledError } from '../../main/capture/errors';
 import {
   FOOT_CAMERA_INTRINSICS,
@@ -25,7 +34,7 @@ import { renderFootFrame } from '../../main/capture/sample/foot-render';
 import { Rng } from '../../main/capture/sample/rng';
 import { ROOM, lookAt, sampleBoards } from '../../main/capture/sample/scene';
 import { openVideoWriter } from '../../main/capture/sample/video-writer';
-import { rodrigues, mat3Mul } from '../../main/geometry/rotation';
+import { axisAngleFromMatrix, rodrigues, mat3Mul } from '../../main/geometry/rotation';
 import { cleanupTempDirs, tempDir } from './fixtures';
 
 let cv: OpenCv;
@@ -318,6 +327,90 @@ describe('decodeGrayFrames', () => {
     await expect(decodeGrayFrames(missing, W, H).next()).rejects.toThrow(/missing\.mp4/);
     await expect(decodeGrayFrames(path, 640, 480).next()).rejects.toThrow(
       /gray\.mp4.*64x48, expected 640x480/,
+    );
+  });
+});
+
+describe('pose from a plane in JS: homography start, Levenberg-Marquardt', () => {
+  /** A 5 x 4 grid of corners (board frame, z = 0), 0.1 m apart, seen obliquely through the foot lens. */
+  const object = Float64Array.from({ length: 60 }, (_, i) => {
+    const k = Math.floor(i / 3);
+    return [0.1 * (k % 5), 0.1 * Math.floor(k / 5), 0][i % 3];
+  });
+  const truth = lookAt([0.5, -0.3, -0.9], [0.2, 0.15, 0]);
+  const project = (noise: number, rng = new Rng(5)) => {
+    const px = new Float64Array(2);
+    const image = new Float64Array(40);
+    for (let i = 0; i < 20; i++) {
+      projectPoint({ ...FOOT_CAMERA_INTRINSICS, ...truth }, object.subarray(3 * i, 3 * i + 3), px);
+      image[2 * i] = px[0] + noise * (rng.next() - 0.5);
+      image[2 * i + 1] = px[1] + noise * (rng.next() - 0.5);
+    }
+    return image;
+  };
+
+  it('takes the exact pose apart from the homography of exact points', () => {
+    const image = project(0);
+    const pose = planePose(object, undistortPoints(FOOT_CAMERA_INTRINSICS, image))!;
+    expect(rotationAngleDeg(pose.R, truth.R)).toBeLessThan(1e-4);
+    pose.t.forEach((v, k) => expect(v).toBeCloseTo(truth.t[k], 7));
+    expect(planePose(object.subarray(0, 9), new Float64Array(6))).toBeNull(); // 3 points
+  });
+
+  it("converges where OpenCV's solvePnPRefineLM does, from a noisy start, and no worse", () => {
+    const image = project(0.6);
+    const start = planePose(object, undistortPoints(FOOT_CAMERA_INTRINSICS, image))!;
+    expect(rotationAngleDeg(start.R, truth.R)).toBeLessThan(2);
+    // Off by a few degrees and centimetres, as a mirror pose or a poor start would be.
+    const tilt = new Array<number>(9);
+    rodrigues(tilt, 0, [0.04, -0.03, 0.02], 0);
+    const R0 = new Array<number>(9);
+    mat3Mul(R0, 0, tilt, 0, start.R, 0);
+    const t0 = Array.from(start.t, (v, k) => v + [0.02, -0.01, 0.03][k]);
+
+    const R = Float64Array.from(R0);
+    const t = Float64Array.from(t0);
+    const cost = refinePoseLM(FOOT_CAMERA_INTRINSICS, object, image, R, t);
+    const pose = { R: Array.from(R), t: Array.from(t) };
+    expect(cost).toBeCloseTo(
+      20 * reprojectionRms({ ...FOOT_CAMERA_INTRINSICS, ...pose }, object, image) ** 2,
+      9,
+    );
+
+    const ref = withScope((keep) => {
+      const mat = (rows: number, cols: number, v: ArrayLike<number>) =>
+        keep(cv.matFromArray(rows, cols, cv.CV_64FC1, v));
+      const rvec = mat(3, 1, [0, 0, 0]);
+      axisAngleFromMatrix(rvec.data64F, 0, R0, 0);
+      const tvec = mat(3, 1, t0);
+      cv.solvePnPRefineLM(
+        mat(20, 3, object),
+        mat(20, 2, image),
+        mat(3, 3, FOOT_CAMERA_INTRINSICS.K),
+        mat(1, 5, FOOT_CAMERA_INTRINSICS.dist),
+        rvec,
+        tvec,
+      );
+      const Rcv = new Array<number>(9);
+      rodrigues(Rcv, 0, rvec.data64F, 0);
+      return { R: Rcv, t: Array.from(tvec.data64F) };
+    });
+    expect(rotationAngleDeg(R, ref.R)).toBeLessThan(1e-3);
+    t.forEach((v, k) => expect(Math.abs(v - ref.t[k])).toBeLessThan(1e-5));
+    const rms = reprojectionRms({ ...FOOT_CAMERA_INTRINSICS, ...pose }, object, image);
+    expect(rms).toBeLessThanOrEqual(
+      reprojectionRms({ ...FOOT_CAMERA_INTRINSICS, ...ref }, object, image) + 1e-9,
+    );
+    expect(rms).toBeLessThan(0.5);
+    expect(rotationAngleDeg(R, truth.R)).toBeLessThan(0.5);
+  });
+
+  it('refuses points behind the camera and mismatched arrays', () => {
+    const image = project(0);
+    const behind = { R: Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1), t: Float64Array.of(0, 0, -5) };
+    expect(refinePoseLM(FOOT_CAMERA_INTRINSICS, object, image, behind.R, behind.t)).toBe(Infinity);
+    expect(() => refinePoseLM(FOOT_CAMERA_INTRINSICS, object, image.subarray(2), behind.R, behind.t)).toThrow(
+      /refinePoseLM: 20 object points, 19 image points/,
     );
   });
 });
