@@ -1,10 +1,10 @@
+import { decodeGrayFrames } from '../capture/gray-frames';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpz } from '../body/npz';
 import { validateBoardSpec, type BoardSpec, type LensIntrinsics } from './charuco-board';
 import {
   charucoDetectFn,
-  decodeGrayFrames,
   localizeFrames,
   type DetectFn,
   type LocalizedFrame,

@@ -3,7 +3,8 @@ import { getMedia, getSession } from '../store/sessions';
 import { writeTrack } from '../store/tracks';
 import type { JobContext } from '../capture/import-session';
 import { type BoardSpec, validateBoardSpec } from './charuco-board';
-import { type LocalizedFrame, charucoDetectFn, decodeGrayFrames, localizeFrames } from './localize';
+import { decodeGrayFrames } from '../capture/gray-frames';
+import { type LocalizedFrame, charucoDetectFn, localizeFrames } from './localize';
 import { loadOpenCv } from './opencv';
 import type { BoardCorners } from './pnp';
 

@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import { CancelledError, throwIfAborted } from '../capture/errors';
-import { FFMPEG_PATH } from '../capture/ffmpeg';
-import { probeVideo } from '../capture/video';
+import type { FrameSourceItem } from '../capture/gray-frames';
+import { throwIfAborted } from '../capture/errors';
 import { axisAngleFromMatrix, mat3Mul, mat3MulAtB, rodrigues } from '../geometry/rotation';
 import { FRAME_MARKER_PARAMS } from './aruco-markers';
 import type { BoardSpec, LensIntrinsics } from './charuco-board';
@@ -49,11 +47,6 @@ export interface LocalizationResult {
 
 /** ChArUco corners of every board in one image. */
 export type DetectFn = (gray: GrayImage) => BoardCorners[];
-
-export interface FrameSourceItem {
-  index: number;
-  gray: GrayImage;
-}
 
 /**
  * Runs detection + PnP over a stream of frames, then settles ambiguous frames (forward from the last
@@ -205,76 +198,4 @@ export function charucoDetectFn(
 ): { detect: DetectFn; delete(): void } {
   const detector = new MultiBoardDetector(cv, boards, intrinsics, FRAME_MARKER_PARAMS);
   return { detect: (gray) => detector.detect(gray).boards, delete: () => detector.delete() };
-}
-
-/**
- * The frames of a video as 8-bit grey images, streamed from ffmpeg (`-f rawvideo -pix_fmt gray`): the
- * pipe is read only as fast as frames are consumed, so the video is never held in memory. The yielded
- * image's data is reused for the next frame (copy it to keep it). Aborting kills ffmpeg and throws
- * CancelledError; so does leaving the loop early (ffmpeg is killed). Errors name the file.
- */
-export async function* decodeGrayFrames(
-  video: string,
-  width: number,
-  height: number,
-  signal?: AbortSignal,
-): AsyncGenerator<FrameSourceItem> {
-  throwIfAborted(signal);
-  const info = await probeVideo(video, signal);
-  if (info.width !== width || info.height !== height) {
-    throw new Error(`${video}: video is ${info.width}x${info.height}, expected ${width}x${height}`);
-  }
-  const child = spawn(
-    FFMPEG_PATH,
-    ['-hide_banner', '-nostdin', '-v', 'error', '-i', video, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('error', (err) => {
-      stderr += err.message;
-      resolve(-1);
-    });
-    child.on('close', (code) => resolve(code));
-  });
-  const kill = () => child.kill('SIGKILL');
-  signal?.addEventListener('abort', kill);
-  const frameBytes = width * height;
-  const data = new Uint8Array(frameBytes);
-  const gray: GrayImage = { width, height, data };
-  let filled = 0;
-  let index = 0;
-  try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const n = Math.min(frameBytes - filled, chunk.length - offset);
-        data.set(chunk.subarray(offset, offset + n), filled);
-        filled += n;
-        offset += n;
-        if (filled === frameBytes) {
-          throwIfAborted(signal);
-          yield { index: index++, gray };
-          filled = 0;
-        }
-      }
-    }
-    const code = await exited;
-    throwIfAborted(signal);
-    if (code !== 0) {
-      const detail = stderr.trim().split('\n').slice(-2).join(' ').replace(video, '').trim();
-      throw new Error(`${video}: ffmpeg could not decode the video (${detail || `exit ${code}`})`);
-    }
-    if (filled !== 0)
-      throw new Error(`${video}: ends with a partial ${width}x${height} frame (${filled} bytes)`);
-    if (index === 0) throw new Error(`${video}: decoded no frames`);
-  } catch (err) {
-    throw signal?.aborted ? new CancelledError() : err;
-  } finally {
-    signal?.removeEventListener('abort', kill);
-    if (child.exitCode === null && child.signalCode === null) kill();
-  }
 }

@@ -1,5 +1,5 @@
+import { decodeGrayFrameAt } from '../capture/gray-frames';
 import type { CameraCalibration, CameraInfo } from '../../preload/api';
-import { FFMPEG_PATH, runTool } from '../capture/ffmpeg';
 import { cameraCentre } from '../geometry/camera';
 import type { Db } from '../store/db';
 import { getMedia, getSession } from '../store/sessions';
@@ -11,7 +11,7 @@ import {
   type RoomExtrinsics,
 } from './extrinsics';
 import { sessionBoards } from './localize-job';
-import { loadOpenCv, type GrayImage } from './opencv';
+import { loadOpenCv } from './opencv';
 import { rotationAngleDeg } from './pnp';
 
 /**
@@ -107,35 +107,6 @@ export function extrinsicsChange(
     centreMm: 1000 * Math.hypot(C[0] - Cs[0], C[1] - Cs[1], C[2] - Cs[2]),
     rotationDeg: rotationAngleDeg(next.R, stored.R),
   };
-}
-
-/**
- * Frame `frame` (0-based, in decode order) of a video as 8-bit grey: ffmpeg's select filter keeps that
- * one frame (`select=eq(n\,N)`), `-frames:v 1` stops right after it. Errors name the file.
- */
-export async function decodeGrayFrameAt(
-  video: string,
-  width: number,
-  height: number,
-  frame: number,
-  signal?: AbortSignal,
-): Promise<GrayImage> {
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-i', video, '-an'];
-  args.push('-vf', `select=eq(n\\,${frame})`, '-vsync', '0', '-frames:v', '1');
-  args.push('-f', 'rawvideo', '-pix_fmt', 'gray', '-');
-  const res = await runTool(FFMPEG_PATH, args, signal);
-  const size = width * height;
-  if (res.code !== 0) {
-    const detail = res.stderr.trim().split('\n').slice(-2).join(' ').replace(video, '').trim();
-    throw new Error(`${video}: ffmpeg could not decode frame ${frame} (${detail || `exit ${res.code}`})`);
-  }
-  if (res.stdout.length === 0) throw new Error(`${video}: has no frame ${frame}`);
-  if (res.stdout.length !== size) {
-    throw new Error(
-      `${video}: frame ${frame} is ${res.stdout.length} bytes of grey, expected ${width}x${height} = ${size}`,
-    );
-  }
-  return { width, height, data: new Uint8Array(res.stdout.buffer, res.stdout.byteOffset, size) };
 }
 
 /**

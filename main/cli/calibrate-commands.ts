@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { decodeGrayImage, forEachGrayFrame, probeSize } from '../capture/gray-frames';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,13 +12,12 @@ import {
   type IntrinsicsResult,
   type ViewCorners,
 } from '../calibration/intrinsics';
-import { loadOpenCv, type GrayImage } from '../calibration/opencv';
+import { loadOpenCv } from '../calibration/opencv';
 import {
   applySessionExtrinsics,
   computeSessionExtrinsics,
   type SessionExtrinsics,
 } from '../calibration/session-extrinsics';
-import { FFMPEG_PATH, FFPROBE_PATH, runTool } from '../capture/ffmpeg';
 import { sessionRoot } from '../capture/plan';
 import type { Db } from '../store/db';
 import { findSessionBySource } from '../store/sessions';
@@ -78,94 +77,6 @@ export function loadBoardSpec(arg: string): BoardSpec {
     throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
   }
   return spec;
-}
-
-/** Width and height of the first video stream of an image or video file (ffprobe). */
-async function probeSize(path: string): Promise<{ width: number; height: number; frames: number }> {
-  const res = await runTool(FFPROBE_PATH, [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=width,height,nb_frames',
-    '-of',
-    'json',
-    path,
-  ]);
-  const s =
-    res.code === 0 ? (JSON.parse(res.stdout.toString()) as { streams?: any[] }).streams?.[0] : undefined;
-  if (!s || !(s.width > 0 && s.height > 0)) {
-    const why = res.stderr.trim().split('\n').pop() || 'no video stream';
-    throw new Error(`${path}: cannot read as an image or video (${why})`);
-  }
-  return { width: s.width, height: s.height, frames: Number(s.nb_frames) || 0 };
-}
-
-/** Decodes a still image to 8-bit gray with ffmpeg. */
-export async function decodeGrayImage(path: string): Promise<GrayImage> {
-  if (!existsSync(path)) throw new Error(`${path}: image file does not exist`);
-  const { width, height } = await probeSize(path);
-  const args = ['-v', 'error', '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'];
-  const res = await runTool(FFMPEG_PATH, args);
-  if (res.code !== 0 || res.stdout.length !== width * height) {
-    throw new Error(
-      `${path}: cannot decode (${res.stderr.trim().split('\n').pop() || `${res.stdout.length} bytes`})`,
-    );
-  }
-  return { width, height, data: new Uint8Array(res.stdout.buffer, res.stdout.byteOffset, res.stdout.length) };
-}
-
-/**
- * Decodes every `every`-th frame (0, every, 2 every, ...) of a video to gray and hands each to onFrame
- * as it arrives (one reused buffer: onFrame must not keep it). Returns the number of frames handed over.
- */
-export async function forEachGrayFrame(
-  path: string,
-  every: number,
-  onFrame: (frame: number, image: GrayImage) => void,
-): Promise<number> {
-  if (!existsSync(path)) throw new Error(`${path}: video file does not exist`);
-  const { width, height } = await probeSize(path);
-  const size = width * height;
-  const frame = new Uint8Array(size);
-  const image: GrayImage = { width, height, data: frame };
-  const args = ['-v', 'error', '-i', path, '-an', '-vf', `select=not(mod(n\\,${every}))`];
-  args.push('-vsync', '0', '-f', 'rawvideo', '-pix_fmt', 'gray', '-');
-  const child = spawn(FFMPEG_PATH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let filled = 0;
-  let count = 0;
-  let failure: Error | null = null;
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    if (stderr.length < 8000) stderr += d.toString();
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    for (let off = 0; off < chunk.length && !failure;) {
-      const n = Math.min(size - filled, chunk.length - off);
-      frame.set(chunk.subarray(off, off + n), filled);
-      filled += n;
-      off += n;
-      if (filled < size) continue;
-      filled = 0;
-      try {
-        onFrame(count * every, image);
-      } catch (err) {
-        failure = err as Error;
-        child.kill();
-      }
-      count++;
-    }
-  });
-  const code = await new Promise<number | null>((res, rej) => {
-    child.on('error', rej);
-    child.on('close', res);
-  });
-  if (failure) throw failure;
-  if (code !== 0)
-    throw new Error(`${path}: cannot decode video (${stderr.trim().split('\n').pop() || code})`);
-  if (count === 0) throw new Error(`${path}: contains no video frames`);
-  return count;
 }
 
 export interface CalibrateIntrinsicsArgs {

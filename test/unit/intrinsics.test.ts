@@ -18,7 +18,8 @@ import {
 } from '../../main/calibration/intrinsics';
 import { loadOpenCv, type GrayImage, type OpenCv } from '../../main/calibration/opencv';
 import { FFMPEG_PATH, runTool } from '../../main/capture/ffmpeg';
-import { decodeGrayImage, loadBoardSpec, runCalibrateIntrinsics } from '../../main/cli/calibrate-commands';
+import { loadBoardSpec, runCalibrateIntrinsics } from '../../main/cli/calibrate-commands';
+import { decodeGrayImage } from '../../main/capture/gray-frames';
 import { cleanupTempDirs, REPO_ROOT, SHARED_DATA, tempDir } from './fixtures';
 
 const DATA = join(SHARED_DATA, 'charuco-opencv');

@@ -1,14 +1,13 @@
+import { decodeGrayFrames, type FrameSourceItem } from '../../main/capture/gray-frames';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boardImage, type BoardSpec } from '../../main/calibration/charuco-board';
 import {
   charucoDetectFn,
-  decodeGrayFrames,
   fillGaps,
   localizeFrames,
   resolveAmbiguity,
-  type FrameSourceItem,
   type LocalizedFrame,
 } from '../../main/calibration/localize';
 import { loadOpenCv, withScope, type GrayImage, type OpenCv } from '../../main/calibration/opencv';
