@@ -1,3 +1,5 @@
+import { mat3Mul, mat3MulAtB, mat3MulVec, rotationBetween } from '../geometry/rotation';
+
 /**
  * An initial camera pose from points on one board (its plane z = 0), in JS: the homography from the
  * plane to the undistorted normalised image points by DLT, taken apart as H = lambda [r1 r2 t] (Zhang,
@@ -114,4 +116,40 @@ function solveGauss8(A: Float64Array, y: Float64Array, x: Float64Array): boolean
     x[r] = v / A[8 * r + r];
   }
   return true;
+}
+
+const rz = new Float64Array(9);
+const a = new Float64Array(9);
+const centroid = new Float64Array(3);
+const sight = new Float64Array(3);
+const Z = [0, 0, 1];
+
+/**
+ * The other IPPE solution of a plane pose (plane -> camera, object points with z = 0). In a camera
+ * frame turned so that the line of sight to the points' centroid is z (Rz), the two solutions share the
+ * x, y rows of the plane's first two axes and differ in the sign of their z components (IPPE: R = Rv
+ * [R~ ; ±b^T]); the third axis is the cross product. The centroid keeps its place in the camera frame.
+ * Collins & Bartoli, "Infinitesimal Plane-Based Pose Estimation", IJCV 2014.
+ */
+export function mirrorPose(
+  pose: { R: number[]; t: number[] },
+  object: Float64Array,
+): { R: number[]; t: number[] } {
+  const n = object.length / 3;
+  centroid.fill(0);
+  for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) centroid[j] += object[3 * i + j] / n;
+  mat3MulVec(sight, 0, pose.R, 0, centroid, 0);
+  for (let j = 0; j < 3; j++) sight[j] += pose.t[j];
+  rotationBetween(rz, 0, sight, Z);
+  mat3Mul(a, 0, rz, 0, pose.R, 0);
+  a[6] = -a[6];
+  a[7] = -a[7];
+  a[2] = a[3] * a[7] - a[6] * a[4];
+  a[5] = a[6] * a[1] - a[0] * a[7];
+  a[8] = a[0] * a[4] - a[3] * a[1];
+  const R = new Array<number>(9);
+  mat3MulAtB(R, 0, rz, 0, a, 0);
+  const rc = new Float64Array(3);
+  mat3MulVec(rc, 0, R, 0, centroid, 0);
+  return { R, t: [sight[0] - rc[0], sight[1] - rc[1], sight[2] - rc[2]] };
 }

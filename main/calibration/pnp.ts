@@ -1,14 +1,7 @@
-import type { CameraCalibration } from '../../preload/api';
-import { distortNormalized, projectPoint, undistortPixel } from '../geometry/camera';
-import {
-  mat3Mul,
-  mat3MulABt,
-  mat3MulAtB,
-  mat3MulVec,
-  rodrigues,
-  rotationBetween,
-} from '../geometry/rotation';
+import { mat3MulABt, mat3MulVec, rodrigues } from '../geometry/rotation';
 import { boardCornerPositions, cornerCount, type BoardSpec, type LensIntrinsics } from './charuco-board';
+import { reprojectionRms, undistortPoints } from './lens-points';
+import { mirrorPose } from './plane-pose';
 import { withScope, type CvMat, type Deletable, type OpenCv } from './opencv';
 import { planePose } from './plane-pose';
 import { refinePoseLM } from './pose-lm';
@@ -381,99 +374,4 @@ function refinedCandidate(
   refinePoseLM(intrinsics, obj, img, R, t);
   const pose = { R: Array.from(R), t: Array.from(t) };
   return { ...pose, rms: reprojectionRms({ ...intrinsics, ...pose }, obj, img) };
-}
-
-const distorted = new Float64Array(2);
-const distortedDx = new Float64Array(2);
-const distortedDy = new Float64Array(2);
-
-/**
- * Pixels -> undistorted normalised coordinates, to 1e-9 px: undistortPixel's fixed-point start, then
- * Newton on distort(x, y) = (xd, yd) with a forward-difference Jacobian (as the foot renderer does).
- */
-export function undistortPoints(intrinsics: LensIntrinsics, image: Float64Array): Float64Array {
-  const { K, dist } = intrinsics;
-  const cal = { ...intrinsics, width: 0, height: 0, R: [], t: [] } as CameraCalibration;
-  const out = new Float64Array(image.length);
-  const p = new Float64Array(2);
-  const h = 1e-7;
-  for (let i = 0; i < image.length; i += 2) {
-    const yd = (image[i + 1] - K[5]) / K[4];
-    const xd = (image[i] - K[2] - K[1] * yd) / K[0];
-    undistortPixel(cal, image[i], image[i + 1], p, 20);
-    for (let it = 0; it < 20; it++) {
-      distortNormalized(dist, p[0], p[1], distorted);
-      const ex = distorted[0] - xd;
-      const ey = distorted[1] - yd;
-      if (Math.abs(ex) * K[0] + Math.abs(ey) * K[4] < 1e-9) break;
-      distortNormalized(dist, p[0] + h, p[1], distortedDx);
-      distortNormalized(dist, p[0], p[1] + h, distortedDy);
-      const a = (distortedDx[0] - distorted[0]) / h;
-      const b = (distortedDy[0] - distorted[0]) / h;
-      const c = (distortedDx[1] - distorted[1]) / h;
-      const d = (distortedDy[1] - distorted[1]) / h;
-      const det = a * d - b * c;
-      p[0] -= (d * ex - b * ey) / det;
-      p[1] -= (a * ey - c * ex) / det;
-    }
-    out[i] = p[0];
-    out[i + 1] = p[1];
-  }
-  return out;
-}
-
-const projected = new Float64Array(2);
-
-/** RMS distance (pixels) between the projections of the object points and the image points. */
-export function reprojectionRms(
-  camera: Pick<CameraCalibration, 'K' | 'dist' | 'R' | 't'>,
-  object: Float64Array,
-  image: Float64Array,
-): number {
-  const cal = camera as CameraCalibration;
-  const n = object.length / 3;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    projectPoint(cal, object.subarray(3 * i, 3 * i + 3), projected);
-    const du = projected[0] - image[2 * i];
-    const dv = projected[1] - image[2 * i + 1];
-    sum += Number.isNaN(du) ? 1e6 : du * du + dv * dv;
-  }
-  return Math.sqrt(sum / n);
-}
-
-const rz = new Float64Array(9);
-const a = new Float64Array(9);
-const centroid = new Float64Array(3);
-const sight = new Float64Array(3);
-const Z = [0, 0, 1];
-
-/**
- * The other IPPE solution of a plane pose (plane -> camera, object points with z = 0). In a camera
- * frame turned so that the line of sight to the points' centroid is z (Rz), the two solutions share the
- * x, y rows of the plane's first two axes and differ in the sign of their z components (IPPE: R = Rv
- * [R~ ; ±b^T]); the third axis is the cross product. The centroid keeps its place in the camera frame.
- * Collins & Bartoli, "Infinitesimal Plane-Based Pose Estimation", IJCV 2014.
- */
-export function mirrorPose(
-  pose: { R: number[]; t: number[] },
-  object: Float64Array,
-): { R: number[]; t: number[] } {
-  const n = object.length / 3;
-  centroid.fill(0);
-  for (let i = 0; i < n; i++) for (let j = 0; j < 3; j++) centroid[j] += object[3 * i + j] / n;
-  mat3MulVec(sight, 0, pose.R, 0, centroid, 0);
-  for (let j = 0; j < 3; j++) sight[j] += pose.t[j];
-  rotationBetween(rz, 0, sight, Z);
-  mat3Mul(a, 0, rz, 0, pose.R, 0);
-  a[6] = -a[6];
-  a[7] = -a[7];
-  a[2] = a[3] * a[7] - a[6] * a[4];
-  a[5] = a[6] * a[1] - a[0] * a[7];
-  a[8] = a[0] * a[4] - a[3] * a[1];
-  const R = new Array<number>(9);
-  mat3MulAtB(R, 0, rz, 0, a, 0);
-  const rc = new Float64Array(3);
-  mat3MulVec(rc, 0, R, 0, centroid, 0);
-  return { R, t: [sight[0] - rc[0], sight[1] - rc[1], sight[2] - rc[2]] };
 }

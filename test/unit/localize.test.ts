@@ -11,14 +11,9 @@ import {
   type LocalizedFrame,
 } from '../../main/calibration/localize';
 import { loadOpenCv, withScope, type GrayImage, type OpenCv } from '../../main/calibration/opencv';
-import {
-  mirrorPose,
-  reprojectionRms,
-  rotationAngleDeg,
-  solveFramePose,
-  undistortPoints,
-} from '../../main/calibration/pnp';
-import { planePose } from '../../main/calibration/plane-pose';
+import { rotationAngleDeg, solveFramePose } from '../../main/calibration/pnp';
+import { reprojectionRms, undistortPoints } from '../../main/calibration/lens-points';
+import { mirrorPose, planePose } from '../../main/calibration/plane-pose';
 import { refinePoseLM } from '../../main/calibration/pose-lm';
 import { projectPoint } from '../../main/geometry/camera';
 import { CancelledError } from '../../main/capture/errors';
