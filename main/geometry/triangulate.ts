@@ -1,5 +1,5 @@
 import type { CameraCalibration } from '../../preload/api';
-import { undistortPixel } from './camera';
+import { projectPoint, undistortPixel } from './camera';
 
 /**
  * Weighted linear (DLT) triangulation from undistorted normalised observations (Hartley & Zisserman
@@ -17,7 +17,7 @@ export function triangulatePoint(
   cals: CameraCalibration[],
   pixels: ArrayLike<number>,
   weights: ArrayLike<number>,
-  out = new Float64Array(3),
+  out: Float64Array = new Float64Array(3),
 ): Float64Array {
   AtA.fill(0);
   Atb.fill(0);
@@ -77,4 +77,84 @@ export function solve3(A: Float64Array, b: Float64Array, out: Float64Array): Flo
       b[0] * (A[3] * A[7] - A[4] * A[6])) *
     inv;
   return out;
+}
+
+const projected = new Float64Array(2);
+const active = new Float64Array(64);
+const trial = new Float64Array(64);
+const point = new Float64Array(3);
+
+export interface RobustTriangulation {
+  /** Views kept (weight > 0 after exclusion). */
+  views: number;
+  /** Largest reprojection error among the kept views, pixels (NaN without a point). */
+  maxErrorPx: number;
+}
+
+/** Largest reprojection error of X over the views with weight > 0 (Infinity for a point behind one). */
+function maxReprojection(
+  cals: CameraCalibration[],
+  pixels: ArrayLike<number>,
+  w: Float64Array,
+  X: Float64Array,
+): number {
+  let worst = 0;
+  for (let c = 0; c < cals.length; c++) {
+    if (!(w[c] > 0)) continue;
+    projectPoint(cals[c], X, projected);
+    const e = Math.hypot(projected[0] - pixels[2 * c], projected[1] - pixels[2 * c + 1]);
+    worst = Math.max(worst, Number.isFinite(e) ? e : Infinity);
+  }
+  return worst;
+}
+
+/**
+ * Pose2Sim-style triangulation: weighted DLT over every view with a detection; while the largest
+ * reprojection error exceeds `thresholdPx` and more than `minViews` views remain, the view whose removal
+ * leaves the smallest largest error is dropped (leave-one-out: with few views the DLT compromise can make
+ * a good view look worst, so the worst residual alone does not name the outlier). `usedOut[c]` says
+ * whether view c was kept.
+ */
+export function triangulateRobust(
+  cals: CameraCalibration[],
+  pixels: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  thresholdPx: number,
+  minViews: number,
+  out: Float64Array,
+  usedOut: Uint8Array,
+): RobustTriangulation {
+  const C = cals.length;
+  if (C > active.length) throw new Error(`triangulateRobust: at most ${active.length} views`);
+  let views = 0;
+  for (let c = 0; c < C; c++) {
+    const ok = weights[c] > 0 && Number.isFinite(pixels[2 * c]) && Number.isFinite(pixels[2 * c + 1]);
+    active[c] = ok ? weights[c] : 0;
+    if (ok) views++;
+  }
+  triangulatePoint(cals, pixels, active, out);
+  let err = Number.isFinite(out[0]) ? maxReprojection(cals, pixels, active, out) : NaN;
+  while (err > thresholdPx && views > minViews) {
+    let drop = -1;
+    let best = Infinity;
+    for (let c = 0; c < C; c++) {
+      if (!(active[c] > 0)) continue;
+      trial.set(active);
+      trial[c] = 0;
+      triangulatePoint(cals, pixels, trial, point);
+      if (!Number.isFinite(point[0])) continue;
+      const e = maxReprojection(cals, pixels, trial, point);
+      if (e < best) {
+        best = e;
+        drop = c;
+      }
+    }
+    if (drop < 0) break;
+    active[drop] = 0;
+    views--;
+    triangulatePoint(cals, pixels, active, out);
+    err = best;
+  }
+  for (let c = 0; c < C; c++) usedOut[c] = Number.isFinite(out[0]) && active[c] > 0 ? 1 : 0;
+  return Number.isFinite(out[0]) ? { views, maxErrorPx: err } : { views: 0, maxErrorPx: NaN };
 }

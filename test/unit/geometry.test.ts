@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cameraCentre, projectPoint, undistortPixel } from '../../main/geometry/camera';
-import { triangulatePoint } from '../../main/geometry/triangulate';
+import { triangulatePoint, triangulateRobust } from '../../main/geometry/triangulate';
 import type { CameraCalibration } from '../../preload/api';
 
 /** A camera at `C` looking at `target` (world Z up), OpenCV axes. */
@@ -59,5 +59,25 @@ describe('camera geometry', () => {
     const robust = triangulatePoint(cams, px, [1, 1, 0]);
     for (let k = 0; k < 3; k++) expect(robust[k]).toBeCloseTo(X[k], 6);
     expect(Number.isNaN(triangulatePoint(cams, px, [1, 0, 0])[0])).toBe(true);
+  });
+
+  it('drops the view that reprojects worst until the rest agree (Pose2Sim-style exclusion)', () => {
+    const X = [0.3, 0.2, 1.1];
+    const px = new Float64Array(6);
+    cams.forEach((c, i) => px.set(projectPoint(c, X, new Float64Array(2)), 2 * i));
+    px[4] += 40; // view 3 is off by 40 px
+    const plain = triangulatePoint(cams, px, [1, 1, 1]);
+    expect(Math.hypot(plain[0] - X[0], plain[1] - X[1], plain[2] - X[2])).toBeGreaterThan(0.005);
+    const used = new Uint8Array(3);
+    const out = new Float64Array(3);
+    const r = triangulateRobust(cams, px, [1, 1, 1], 5, 2, out, used);
+    expect(Array.from(used)).toEqual([1, 1, 0]);
+    expect(r.views).toBe(2);
+    expect(r.maxErrorPx).toBeLessThan(1e-6);
+    for (let k = 0; k < 3; k++) expect(out[k]).toBeCloseTo(X[k], 6);
+    // With a threshold above the outlier's effect nothing is dropped.
+    const keep = triangulateRobust(cams, px, [1, 1, 1], 1000, 2, out, used);
+    expect(Array.from(used)).toEqual([1, 1, 1]);
+    expect(keep.views).toBe(3);
   });
 });
