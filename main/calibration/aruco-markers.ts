@@ -65,7 +65,7 @@ interface SizeGroup {
 }
 
 /** The MarkerDetectorParams of the candidate search (the rest are grouping's). */
-const CANDIDATE_KEYS = [
+export const CANDIDATE_KEYS = [
   'adaptiveThreshWinSizeMin',
   'adaptiveThreshWinSizeMax',
   'adaptiveThreshWinSizeStep',

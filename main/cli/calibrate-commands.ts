@@ -1,5 +1,4 @@
 import { decodeGrayImage, forEachGrayFrame, probeSize } from '../capture/gray-frames';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
@@ -21,7 +20,7 @@ import {
 import { sessionRoot } from '../capture/plan';
 import type { Db } from '../store/db';
 import { findSessionBySource } from '../store/sessions';
-import { Output } from './output';
+import { Output, progressBar } from './output';
 
 /**
  * `studio calibrate intrinsics <images...|videos...> --board <spec>`: ChArUco intrinsic calibration of one
@@ -233,16 +232,7 @@ export function registerCalibrateCommands(program: Command, json: () => boolean)
         o: { board: string; every: string; yaml?: string; toml?: string; name?: string },
       ) => {
         const out = new Output(json());
-        const bar = new cliProgress.SingleBar(
-          {
-            format: ' {bar} {value}/{total} views | {message}',
-            stream: process.stderr,
-            hideCursor: true,
-            noTTYOutput: false,
-          },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(1, 0, { message: 'starting' });
+        const bar = progressBar('starting', 1, ' {bar} {value}/{total} views | {message}');
         try {
           const s = await runCalibrateIntrinsics({
             inputs,

@@ -20,19 +20,26 @@ export class Output {
   }
 }
 
-/** Follows a job to its end with a terminal progress bar on stderr. */
-export async function followJob(ctx: AppContext, jobId: number): Promise<JobInfo> {
+/**
+ * A terminal progress bar on stderr (stdout stays for the --json line), started at 0 of `total`;
+ * `format` names what is counted, default a percentage.
+ */
+export function progressBar(
+  first: string,
+  total = 100,
+  format = ' {bar} {percentage}% | {message}',
+): cliProgress.SingleBar {
   const bar = new cliProgress.SingleBar(
-    {
-      format: ' {bar} {percentage}% | {message}',
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: false,
-      noTTYOutput: false,
-    },
+    { format, stream: process.stderr, hideCursor: true, clearOnComplete: false, noTTYOutput: false },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(100, 0, { message: 'queued' });
+  bar.start(total, 0, { message: first });
+  return bar;
+}
+
+/** Follows a job to its end with a terminal progress bar on stderr. */
+export async function followJob(ctx: AppContext, jobId: number): Promise<JobInfo> {
+  const bar = progressBar('queued');
   const onJob = (job: JobInfo) => {
     if (job.id === jobId) bar.update(Math.round(job.progress * 100), { message: job.message });
   };

@@ -1,10 +1,9 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { manifestJsonSchema } from '../capture/manifest';
 import { makeSample, type SampleSummary } from '../capture/sample/make-sample';
 import { evaluateLocalization, type LocalizationEval } from '../calibration/eval-localize';
-import { Output } from './output';
+import { Output, progressBar } from './output';
 import { findAppRoot } from './paths';
 
 /** Runs the sample generator with a progress bar on stderr; Ctrl-C cancels cleanly. */
@@ -12,16 +11,7 @@ export async function runSampleMake(
   dir: string,
   opts: { seed: number; sigma: number; threads: number },
 ): Promise<SampleSummary> {
-  const bar = new cliProgress.SingleBar(
-    {
-      format: ' {bar} {percentage}% | {message}',
-      stream: process.stderr,
-      hideCursor: true,
-      noTTYOutput: false,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(100, 0, { message: 'starting' });
+  const bar = progressBar('starting');
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
@@ -42,16 +32,7 @@ export async function runSampleMake(
 
 /** Localises the sample's foot videos and scores them against its ground truth, with a progress bar. */
 export async function runEvalLocalize(dir: string): Promise<LocalizationEval> {
-  const bar = new cliProgress.SingleBar(
-    {
-      format: ' {bar} {percentage}% | {message}',
-      stream: process.stderr,
-      hideCursor: true,
-      noTTYOutput: false,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(100, 0, { message: 'starting' });
+  const bar = progressBar('starting');
   try {
     return await evaluateLocalization(dir, {}, (f, message) => bar.update(Math.round(f * 100), { message }));
   } finally {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FRAME_MARKER_PARAMS } from '../../main/calibration/aruco-markers';
+import { CANDIDATE_KEYS, FRAME_MARKER_PARAMS } from '../../main/calibration/aruco-markers';
 import {
   boardCornerPositions,
   boardImage,
@@ -25,7 +25,7 @@ import {
   type CandidateParams,
 } from '../../main/calibration/square-candidates';
 import { grayMat, loadOpenCv, withScope, type GrayImage, type OpenCv } from '../../main/calibration/opencv';
-import { FFMPEG_PATH, runTool } from '../../main/capture/ffmpeg';
+import { decodeGrayImage } from '../../main/capture/gray-frames';
 import {
   FOOT_CAMERA_INTRINSICS,
   prepareFootCamera,
@@ -36,46 +36,14 @@ import { renderFootFrame } from '../../main/capture/sample/foot-render';
 import { Rng } from '../../main/capture/sample/rng';
 import { DESK, headingCamera, ROOM, sampleBoards } from '../../main/capture/sample/scene';
 import { projectPoint } from '../../main/geometry/camera';
-import { SHARED_DATA } from './fixtures';
+import { SHARED_DATA, TUTORIAL_BOARD } from './fixtures';
 
 const CHARUCO = join(SHARED_DATA, 'charuco-opencv');
 const IDENTITY = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
-/**
- * The OpenCV tutorial board of the real photos. Its 7 rows are odd, so the legacy flag does not change
- * its layout (OpenCV's legacy pattern differs only for an even number of rows): false and true both fit.
- */
-const TUTORIAL: BoardSpec = {
-  name: 'tutorial',
-  dictionary: 'DICT_6X6_250',
-  squaresX: 5,
-  squaresY: 7,
-  squareLength: 0.04,
-  markerLength: 0.02,
-  legacyPattern: false,
-  firstMarkerId: 0,
-  pose: { R: IDENTITY, t: [0, 0, 0] },
-};
-
 interface Gold {
   tolerance_px: number;
   images: Record<string, { markers: { id: number; corners: number[][] }[] }>;
-}
-
-async function readGray(file: string): Promise<GrayImage> {
-  const r = await runTool(FFMPEG_PATH, [
-    '-v',
-    'error',
-    '-i',
-    file,
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'gray',
-    '-',
-  ]);
-  if (r.code !== 0) throw new Error(`ffmpeg could not decode ${file}: ${r.stderr}`);
-  return { width: 640, height: 480, data: new Uint8Array(r.stdout) };
 }
 
 /** World -> camera pose of a foot camera at C facing `heading`, pitched up by `pitchDeg`. */
@@ -111,8 +79,8 @@ beforeAll(async () => {
   cv = await loadOpenCv();
   gold = JSON.parse(readFileSync(join(CHARUCO, 'gold_markers.json'), 'utf8'));
   photos = {
-    'choriginal.jpg': await readGray(join(CHARUCO, 'choriginal.jpg')),
-    'chocclusion_original.jpg': await readGray(join(CHARUCO, 'chocclusion_original.jpg')),
+    'choriginal.jpg': await decodeGrayImage(join(CHARUCO, 'choriginal.jpg')),
+    'chocclusion_original.jpg': await decodeGrayImage(join(CHARUCO, 'chocclusion_original.jpg')),
   };
 });
 
@@ -124,7 +92,7 @@ describe('ChArUco detection on the real OpenCV tutorial photos', () => {
     ] as const) {
       const markers = gold.images[file].markers;
       expect(markers).toHaveLength(count);
-      const det = detectCharuco(cv, TUTORIAL, photos[file]);
+      const det = detectCharuco(cv, TUTORIAL_BOARD, photos[file]);
       expect(det.markerIds.length, file).toBe(count);
       for (const { id, corners } of markers) {
         const k = det.markerIds.indexOf(id);
@@ -163,7 +131,7 @@ describe('ChArUco detection on the real OpenCV tutorial photos', () => {
           byId.set(ids.data32S[k], Array.from(keep(corners.get(k)).data32F));
         return { byId, rejected: rejected.size() };
       });
-      const det = detectCharuco(cv, TUTORIAL, gray);
+      const det = detectCharuco(cv, TUTORIAL_BOARD, gray);
       expect(det.markerIds.length).toBe(ref.byId.size);
       det.markerIds.forEach((id, k) => {
         expect(Array.from(det.markerCorners.subarray(8 * k, 8 * k + 8)), `${file} marker ${id}`).toEqual(
@@ -177,23 +145,23 @@ describe('ChArUco detection on the real OpenCV tutorial photos', () => {
 
   it('(a) the right spec: 24 ChArUco corners, the same with the legacy flag (7 rows: no difference)', () => {
     const gray = photos['choriginal.jpg'];
-    const det = detectCharuco(cv, TUTORIAL, gray);
+    const det = detectCharuco(cv, TUTORIAL_BOARD, gray);
     expect(Array.from(det.ids)).toEqual(Array.from({ length: 24 }, (_, i) => i));
-    const legacy = detectCharuco(cv, { ...TUTORIAL, legacyPattern: true }, gray);
+    const legacy = detectCharuco(cv, { ...TUTORIAL_BOARD, legacyPattern: true }, gray);
     expect(Array.from(legacy.ids)).toEqual(Array.from(det.ids));
     expect(Array.from(legacy.corners)).toEqual(Array.from(det.corners));
-    const result = detectBoards(cv, [TUTORIAL], gray);
+    const result = detectBoards(cv, [TUTORIAL_BOARD], gray);
     expect(result.boards.map((b) => [b.name, b.ids.length, b.markerIds.length])).toEqual([
       ['tutorial', 24, 17],
     ]);
-    expect(explainNoDetection(cv, [TUTORIAL], gray, result, 'choriginal.jpg')).toBe(
+    expect(explainNoDetection(cv, [TUTORIAL_BOARD], gray, result, 'choriginal.jpg')).toBe(
       '1 of 1 boards detected in choriginal.jpg (tutorial)',
     );
   });
 
   it('(b) a wrong dictionary: 0 boards, and the hint names the dictionary the markers are from', () => {
     const gray = photos['choriginal.jpg'];
-    const spec: BoardSpec = { ...TUTORIAL, dictionary: 'DICT_4X4_250' };
+    const spec: BoardSpec = { ...TUTORIAL_BOARD, dictionary: 'DICT_4X4_250' };
     const result = detectBoards(cv, [spec], gray);
     expect(result.boards).toEqual([]);
     expect(result.rejected.length / 8).toBeGreaterThanOrEqual(17);
@@ -204,7 +172,7 @@ describe('ChArUco detection on the real OpenCV tutorial photos', () => {
 
   it('other wrong specs get their own hints: id range, swapped squares, nothing visible', () => {
     const gray = photos['choriginal.jpg'];
-    const shifted: BoardSpec = { ...TUTORIAL, firstMarkerId: 100 };
+    const shifted: BoardSpec = { ...TUTORIAL_BOARD, firstMarkerId: 100 };
     const r1 = detectBoards(cv, [shifted], gray);
     expect(r1.boards).toEqual([]);
     expect(r1.unknownMarkerIds).toEqual(Array.from({ length: 17 }, (_, i) => i));
@@ -212,7 +180,7 @@ describe('ChArUco detection on the real OpenCV tutorial photos', () => {
       /ids 0\.\.16, which no board has.*firstMarkerId/,
     );
 
-    const swapped: BoardSpec = { ...TUTORIAL, squaresX: 7, squaresY: 5 };
+    const swapped: BoardSpec = { ...TUTORIAL_BOARD, squaresX: 7, squaresY: 5 };
     const r2 = detectBoards(cv, [swapped], gray);
     expect(r2.boards.map((b) => [b.markerIds.length, b.ids.length])).toEqual([[17, 0]]);
     expect(explainNoDetection(cv, [swapped], gray, r2)).toMatch(
@@ -220,8 +188,8 @@ describe('ChArUco detection on the real OpenCV tutorial photos', () => {
     );
 
     const blank = { width: 320, height: 240, data: new Uint8Array(320 * 240).fill(180) };
-    const r3 = detectBoards(cv, [TUTORIAL], blank);
-    expect(explainNoDetection(cv, [TUTORIAL], blank, r3, 'frame 7')).toBe(
+    const r3 = detectBoards(cv, [TUTORIAL_BOARD], blank);
+    expect(explainNoDetection(cv, [TUTORIAL_BOARD], blank, r3, 'frame 7')).toBe(
       '0 boards detected in frame 7: no markers visible (no square candidates at all)',
     );
   });
@@ -324,13 +292,13 @@ describe('every board of the sample scene in one foot-camera frame', () => {
       return p;
     };
     const photo = photos['choriginal.jpg'];
-    const onPhoto = new MultiBoardDetector(cv, [TUTORIAL], undefined, FRAME_MARKER_PARAMS);
+    const onPhoto = new MultiBoardDetector(cv, [TUTORIAL_BOARD], undefined, FRAME_MARKER_PARAMS);
     const onFrame = new MultiBoardDetector(cv, specs, FOOT_CAMERA_INTRINSICS, FRAME_MARKER_PARAMS);
-    const wrong: BoardSpec = { ...TUTORIAL, dictionary: 'DICT_4X4_250' };
+    const wrong: BoardSpec = { ...TUTORIAL_BOARD, dictionary: 'DICT_4X4_250' };
     const oneOffs = (): void => {
       // One-off detectors and the diagnosis build and free their OpenCV objects each time.
       expect(detectBoards(cv, [wrong], photo).boards).toEqual([]);
-      detectCharuco(cv, TUTORIAL, photo);
+      detectCharuco(cv, TUTORIAL_BOARD, photo);
       explainNoDetection(cv, [wrong], photo, detectBoards(cv, [wrong], photo));
     };
     try {
@@ -398,17 +366,9 @@ describe("the square-candidate search in JS is OpenCV's, point for point", () =>
   function candidateParams(params: Record<string, number>): CandidateParams {
     return withScope((keep) => {
       const d = keep(new cv.aruco_DetectorParameters());
-      const keys = [
-        'adaptiveThreshWinSizeMin',
-        'adaptiveThreshWinSizeMax',
-        'adaptiveThreshWinSizeStep',
-        'adaptiveThreshConstant',
-        'minMarkerPerimeterRate',
-        'maxMarkerPerimeterRate',
-        'polygonalApproxAccuracyRate',
-        'minCornerDistanceRate',
-      ];
-      return Object.fromEntries(keys.map((k) => [k, params[k] ?? d[k]])) as unknown as CandidateParams;
+      return Object.fromEntries(
+        CANDIDATE_KEYS.map((k) => [k, params[k] ?? d[k]]),
+      ) as unknown as CandidateParams;
     });
   }
 
@@ -556,7 +516,7 @@ describe('ChArUco layout and the interpolation skip', () => {
     ]) {
       for (const legacyPattern of [false, true]) {
         const spec: BoardSpec = {
-          ...TUTORIAL,
+          ...TUTORIAL_BOARD,
           squaresX,
           squaresY,
           legacyPattern,
@@ -590,16 +550,16 @@ describe('ChArUco layout and the interpolation skip', () => {
 
   it('answers without OpenCV exactly when OpenCV finds no corner (one marker, or no two around a corner)', () => {
     const gray = photos['choriginal.jpg'];
-    const found = detectCharuco(cv, TUTORIAL, gray);
+    const found = detectCharuco(cv, TUTORIAL_BOARD, gray);
     expect(found.markerIds.length).toBe(17);
-    const detector = new CharucoBoardDetector(cv, TUTORIAL);
+    const detector = new CharucoBoardDetector(cv, TUTORIAL_BOARD);
     let withCorners = 0;
     let without = 0;
     try {
       withScope((keep) => {
         const img = keep(grayMat(cv, gray));
         // OpenCV's own detectBoard on the same markers, for comparison.
-        const board = keep(createCharucoBoard(cv, TUTORIAL));
+        const board = keep(createCharucoBoard(cv, TUTORIAL_BOARD));
         const raw = keep(
           new cv.aruco_CharucoDetector(
             board,

@@ -20,7 +20,7 @@ import {
 import { prepareFootScene, type FootScene } from '../../main/capture/sample/foot-raycast';
 import { renderFootFrame } from '../../main/capture/sample/foot-render';
 import { Rng } from '../../main/capture/sample/rng';
-import { FFMPEG_PATH, runTool } from '../../main/capture/ffmpeg';
+import { decodeGrayImage } from '../../main/capture/gray-frames';
 import { projectPoint } from '../../main/geometry/camera';
 import { SHARED_DATA, TUTORIAL_BOARD } from './fixtures';
 
@@ -85,22 +85,6 @@ function calibration(pose: CameraPose): CameraCalibration {
   return { ...FOOT_CAMERA_INTRINSICS, R: pose.R, t: pose.t };
 }
 
-async function readGray(file: string): Promise<GrayImage> {
-  const r = await runTool(FFMPEG_PATH, [
-    '-v',
-    'error',
-    '-i',
-    file,
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'gray',
-    '-',
-  ]);
-  if (r.code !== 0) throw new Error(`ffmpeg could not decode ${file}: ${r.stderr}`);
-  return { width: 640, height: 480, data: new Uint8Array(r.stdout) };
-}
-
 let cv: OpenCv;
 let cam: FootCamera;
 
@@ -132,7 +116,7 @@ describe('ChArUco boards', () => {
       ['choriginal.jpg', 15],
       ['chocclusion_original.jpg', 11],
     ] as const) {
-      const det = detectCharuco(cv, TUTORIAL_BOARD, await readGray(join(CHARUCO, file)));
+      const det = detectCharuco(cv, TUTORIAL_BOARD, await decodeGrayImage(join(CHARUCO, file)));
       const markers: { id: number; corners: number[][] }[] = gold.images[file].markers;
       const within = markers.filter(({ id, corners }) => {
         const k = det.markerIds.indexOf(id);
