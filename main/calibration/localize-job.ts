@@ -1,5 +1,5 @@
 import type { Db } from '../store/db';
-import { getMedia, getSession } from '../store/sessions';
+import { getMedia, getSession, getSessionBoards } from '../store/sessions';
 import { writeTrack } from '../store/tracks';
 import type { JobContext } from '../capture/import-session';
 import { type BoardSpec, validateBoardSpec } from './charuco-board';
@@ -185,10 +185,9 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-/** The boards stored with a session (session.json's `boards`), checked. */
+/** The boards stored with a session (session.json's `boards`, as the store reads them), checked. */
 export async function sessionBoards(db: Db, sessionId: number): Promise<BoardSpec[]> {
-  const row = await db.get<{ meta: string }>('SELECT meta FROM sessions WHERE id = ?', [sessionId]);
-  const boards = ((row ? JSON.parse(row.meta) : {}) as { boards?: BoardSpec[] }).boards ?? [];
+  const boards = ((await getSessionBoards(db, sessionId)) ?? []) as unknown as BoardSpec[];
   boards.forEach(validateBoardSpec);
   return boards;
 }
