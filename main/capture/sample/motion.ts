@@ -72,7 +72,10 @@ function place(
   alongTravel: boolean,
 ): void {
   const J = seq.numJoints;
-  const j0 = jointShapeBasis(model).jTemplate;
+  // The root's rest position for this sequence's shape, as retargeting used it for transl.
+  const { jTemplate, jShapedirs } = jointShapeBasis(model);
+  const B = model.numBetas;
+  const j0 = [0, 1, 2].map((c) => seq.betas.reduce((s, b, k) => s + jShapedirs[c * B + k] * b, jTemplate[c]));
   const n = (seq.frames - 1) * 3;
   const travel = Math.atan2(seq.transl[n + 1] - seq.transl[1], seq.transl[n] - seq.transl[0]);
   const d = heading - (alongTravel ? travel : facing(seq, 0));
