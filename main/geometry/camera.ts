@@ -91,3 +91,54 @@ export function undistortPixel(
   out[1] = y;
   return out;
 }
+
+/**
+ * projectPoint with its Jacobian d(u, v)/dX (2 x 3, row-major) through the distortion model:
+ * J = K_2x2 . d(x_d, y_d)/d(x, y) . d(x, y)/dX_c . R. Returns false (NaN pixels) behind the camera.
+ */
+export function projectPointJacobian(
+  cal: CameraCalibration,
+  X: ArrayLike<number>,
+  out: Float64Array,
+  jac: Float64Array,
+): boolean {
+  const { R, K, dist } = cal;
+  const c = worldToCamera(cal, X, scratchCam);
+  if (c[2] <= 1e-9) {
+    out[0] = out[1] = NaN;
+    return false;
+  }
+  const iz = 1 / c[2];
+  const x = c[0] * iz;
+  const y = c[1] * iz;
+  const k1 = dist[0] ?? 0;
+  const k2 = dist[1] ?? 0;
+  const p1 = dist[2] ?? 0;
+  const p2 = dist[3] ?? 0;
+  const k3 = dist[4] ?? 0;
+  const r2 = x * x + y * y;
+  const radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3));
+  const dRadial = k1 + r2 * (2 * k2 + 3 * k3 * r2); // d radial / d r2
+  const xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x);
+  const yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y;
+  out[0] = K[0] * xd + K[1] * yd + K[2];
+  out[1] = K[4] * yd + K[5];
+  // d(xd, yd)/d(x, y)
+  const a00 = radial + 2 * x * x * dRadial + 2 * p1 * y + 6 * p2 * x;
+  const a01 = 2 * x * y * dRadial + 2 * p1 * x + 2 * p2 * y;
+  const a10 = 2 * x * y * dRadial + 2 * p1 * x + 2 * p2 * y;
+  const a11 = radial + 2 * y * y * dRadial + 6 * p1 * y + 2 * p2 * x;
+  // d(u, v)/d(x, y) = K . A
+  const b00 = K[0] * a00 + K[1] * a10;
+  const b01 = K[0] * a01 + K[1] * a11;
+  const b10 = K[4] * a10;
+  const b11 = K[4] * a11;
+  // d(x, y)/dX_c = [[iz, 0, -x iz], [0, iz, -y iz]], then . R
+  for (let col = 0; col < 3; col++) {
+    const dx = iz * (R[col] - x * R[6 + col]);
+    const dy = iz * (R[3 + col] - y * R[6 + col]);
+    jac[col] = b00 * dx + b01 * dy;
+    jac[3 + col] = b10 * dx + b11 * dy;
+  }
+  return true;
+}

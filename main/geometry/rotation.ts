@@ -197,3 +197,36 @@ export function rotationBetween(out: Vec, o: number, a: ArrayLike<number>, b: Ar
   }
   rodrigues(out, o, [(cx / s) * angle, (cy / s) * angle, (cz / s) * angle], 0);
 }
+
+/**
+ * Left Jacobian of SO(3) at phi (Barfoot, State Estimation for Robotics, eq. 7.77a):
+ *   J_l = I + (1 - cos a)/a^2 [phi]_x + (a - sin a)/a^3 [phi]_x^2,  a = |phi|,
+ * so that d exp(phi)/d phi_i = [J_l e_i]_x exp(phi): column i is the angular velocity of a unit step
+ * in phi_i, in the frame exp(phi) is applied in. Series expansion below 1e-4 rad.
+ */
+export function leftJacobianSO3(out: Vec, o: number, phi: ArrayLike<number>, pi: number): void {
+  const x = phi[pi];
+  const y = phi[pi + 1];
+  const z = phi[pi + 2];
+  const a2 = x * x + y * y + z * z;
+  let b: number;
+  let c: number;
+  if (a2 < 1e-8) {
+    b = 0.5 - a2 / 24;
+    c = 1 / 6 - a2 / 120;
+  } else {
+    const a = Math.sqrt(a2);
+    b = (1 - Math.cos(a)) / a2;
+    c = (a - Math.sin(a)) / (a2 * a);
+  }
+  // [phi]_x^2 = phi phi^T - a^2 I
+  out[o] = 1 + c * (x * x - a2);
+  out[o + 1] = -b * z + c * x * y;
+  out[o + 2] = b * y + c * x * z;
+  out[o + 3] = b * z + c * x * y;
+  out[o + 4] = 1 + c * (y * y - a2);
+  out[o + 5] = -b * x + c * y * z;
+  out[o + 6] = -b * y + c * x * z;
+  out[o + 7] = b * x + c * y * z;
+  out[o + 8] = 1 + c * (z * z - a2);
+}
