@@ -6,7 +6,7 @@
  */
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-export type JobKind = 'import' | 'localize';
+export type JobKind = 'import' | 'localize' | 'fit';
 export type CameraRole = 'room' | 'foot-left' | 'foot-right';
 
 export interface LibraryInfo {
@@ -159,6 +159,91 @@ export interface ImportResult {
   videoFrames: number[];
 }
 
+/** What a fit run may switch off (the rest of its config is the documented default, main/fitting/config.ts). */
+export interface FitOptions {
+  /** Ground-intersection term (default on). */
+  ground?: boolean;
+  /** Foot-camera term (default on; needs localised foot cameras). */
+  footCameras?: boolean;
+  /** Frame range to fit, in session frames (default all). */
+  start?: number;
+  count?: number;
+}
+
+/** Per-frame quality flags of a fit (bit mask). */
+export const FIT_FLAGS = {
+  /** Reprojection RMS over the threshold in some view. */
+  reprojection: 1,
+  /** A vertex deeper below the floor than the threshold. */
+  penetration: 2,
+  /** Foot-camera pose disagrees with the fitted foot. */
+  footCamera: 4,
+  /** Too few views to constrain the body (prior and neighbours only). */
+  weak: 8,
+} as const;
+
+/** One stored fit version of a session. */
+export interface FitSummary {
+  id: number;
+  sessionId: number;
+  createdAt: string;
+  /** Short description, e.g. 'ground + foot cameras'. */
+  label: string;
+  /** The full config the fit ran with (weights, windows, thresholds, options). */
+  config: Record<string, unknown>;
+  bodyModel: string;
+  betas: number[];
+  firstFrame: number;
+  frameCount: number;
+  /** Names of the per-frame quality columns, e.g. reprojRms:<camera>, maxPenetrationMm, flags. */
+  qualityFields: string[];
+  stats: {
+    medianReprojectionPx: number;
+    maxPenetrationMm: number;
+    flaggedFrames: number;
+    framesPerSecond: number;
+    /** Per-session mount (foot joint -> camera) estimates, when foot cameras were used. */
+    mounts?: { camera: string; joint: string; R: number[]; offset: number[]; frames: number }[];
+  };
+}
+
+/** Per-frame quality rows of a fit over [start, start + count). */
+export interface FitQualityBlock {
+  start: number;
+  count: number;
+  fields: string[];
+  /** count * fields.length numbers, NaN as null. */
+  data: (number | null)[];
+}
+
+/** The fitted body at one frame; float arrays travel as base64 little-endian float32. */
+export interface FitFrame {
+  fitId: number;
+  frame: number;
+  /** Posed mesh, V x 3, world metres (base64 float32). */
+  vertices: string;
+  /** Posed joints, J x 3 (base64 float32). */
+  joints: string;
+  /** When a camera was asked for: the mesh and joints projected with its distortion, V x 2 and J x 2 pixels. */
+  projected?: { cameraId: number; vertices: string; joints: string };
+  /** Quality row of this frame, in FitSummary.qualityFields order. */
+  quality: (number | null)[];
+}
+
+/** What the 3D review needs once per session: the mesh topology and the scene around it. */
+export interface FitScene {
+  /** Triangle indices, F x 3 (base64 uint32). */
+  faces: string;
+  /** Kinematic tree of the model for a skeleton drawing. */
+  parents: number[];
+  jointNames: string[];
+  cameras: { id: number; name: string; role: CameraRole; calibration: CameraCalibration }[];
+  /** Each board's four outer corners in world metres (static boards only). */
+  boards: { name: string; corners: number[] }[];
+  /** Floor extent (x0, y0, x1, y1) that covers cameras and the fitted path. */
+  floor: number[];
+}
+
 /** Request and response of every call. Requests are single objects so both transports stay trivial. */
 export interface ApiCalls {
   libraryInfo: { req: Record<string, never>; res: LibraryInfo };
@@ -205,6 +290,13 @@ export interface ApiCalls {
     req: { sessionId: number; cameraId: number; start: number; count: number };
     res: FootPoseBlock | null;
   };
+  /** Starts a fit job (a new fit version); follow it with jobProgress. */
+  fitSession: { req: { sessionId: number } & FitOptions; res: JobInfo };
+  /** The session's fit versions, newest first. */
+  listFits: { req: { sessionId: number }; res: FitSummary[] };
+  fitQuality: { req: { fitId: number; start: number; count: number }; res: FitQualityBlock };
+  fitFrame: { req: { fitId: number; frame: number; cameraId?: number }; res: FitFrame };
+  fitScene: { req: { sessionId: number; fitId: number }; res: FitScene };
 }
 
 export interface FootPoseBlock {
@@ -242,6 +334,11 @@ export const API_METHODS = [
   'boardPrint',
   'localizeSession',
   'footPoses',
+  'fitSession',
+  'listFits',
+  'fitQuality',
+  'fitFrame',
+  'fitScene',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;

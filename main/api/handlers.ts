@@ -9,6 +9,7 @@ import {
   type ApiResponse,
   type BodyModelInfo,
   type BodyModelSlot,
+  type CameraInfo,
 } from '../../preload/api';
 import { loadBodyModel } from '../body/load-model';
 import { getJob, listJobs } from '../store/jobs';
@@ -27,6 +28,8 @@ import {
 } from '../store/sessions';
 import { getSettings as readSettings, setSettings as writeSettings } from '../store/settings';
 import { findTrack, readTrackRange } from '../store/tracks';
+import { getFit, listFits, readFitQuality } from '../store/fits';
+import { computeFitFrame, computeFitScene } from '../fitting/fit-scene';
 import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { REQUEST_SCHEMAS } from './schemas';
@@ -40,6 +43,12 @@ async function requireSession(ctx: AppContext, sessionId: number) {
   const s = await getSession(ctx.db, sessionId);
   if (!s) throw new ApiError('not-found', `session #${sessionId} does not exist`);
   return s;
+}
+
+async function requireFit(ctx: AppContext, fitId: number) {
+  const fit = await getFit(ctx.db, fitId);
+  if (!fit) throw new ApiError('not-found', `fit #${fitId} does not exist`);
+  return fit;
 }
 
 /** The open default model, relative to the native folder. */
@@ -245,6 +254,46 @@ export const HANDLERS: HandlerTable = {
       mimeType: req.format === 'png' ? 'image/png' : 'application/pdf',
       base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
     };
+  },
+  fitSession: async (ctx, req) => {
+    await requireSession(ctx, req.sessionId);
+    const { sessionId, ...options } = req;
+    return ctx.runner.submit('fit', { sessionId, ...options });
+  },
+  listFits: async (ctx, req) => {
+    await requireSession(ctx, req.sessionId);
+    return listFits(ctx.db, req.sessionId);
+  },
+  fitQuality: async (ctx, req) =>
+    readFitQuality(ctx.db, await requireFit(ctx, req.fitId), req.start, req.count),
+  fitFrame: async (ctx, req) => {
+    const fit = await requireFit(ctx, req.fitId);
+    if (req.frame < fit.firstFrame || req.frame >= fit.firstFrame + fit.frameCount)
+      throw new ApiError(
+        'not-found',
+        `fit #${fit.id} has frames [${fit.firstFrame}, ${fit.firstFrame + fit.frameCount}), not ${req.frame}`,
+      );
+    let camera: CameraInfo | undefined;
+    if (req.cameraId !== undefined) {
+      camera = (await requireSession(ctx, fit.sessionId)).cameras.find((c) => c.id === req.cameraId);
+      if (!camera)
+        throw new ApiError(
+          'not-found',
+          `camera #${req.cameraId} is not in session #${fit.sessionId} of fit #${fit.id}`,
+        );
+    }
+    return computeFitFrame(ctx.db, ctx.nativeDir, fit, req.frame, camera);
+  },
+  fitScene: async (ctx, req) => {
+    const fit = await requireFit(ctx, req.fitId);
+    if (fit.sessionId !== req.sessionId)
+      throw new ApiError(
+        'not-found',
+        `fit #${fit.id} belongs to session #${fit.sessionId}, not #${req.sessionId}`,
+      );
+    const scene = await computeFitScene(ctx.db, ctx.nativeDir, fit);
+    if (!scene) throw new ApiError('not-found', `session #${req.sessionId} does not exist`);
+    return scene;
   },
 };
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiMethod } from '../../preload/api';
 
 const id = z.number().int().positive();
+const frame = z.number().int().min(0);
 const empty = z.object({}).strict();
 const modelPath = z
   .string()
@@ -52,4 +53,17 @@ export const REQUEST_SCHEMAS = {
   boardPrint: z
     .object({ sessionId: id, board: z.string().min(1).max(200), format: z.enum(['png', 'pdf']) })
     .strict(),
+  fitSession: z
+    .object({
+      sessionId: id,
+      ground: z.boolean().optional(),
+      footCameras: z.boolean().optional(),
+      start: frame.optional(),
+      count: z.number().int().min(1).optional(),
+    })
+    .strict(),
+  listFits: z.object({ sessionId: id }).strict(),
+  fitQuality: z.object({ fitId: id, start: frame, count: z.number().int().min(1).max(100_000) }).strict(),
+  fitFrame: z.object({ fitId: id, frame, cameraId: id.optional() }).strict(),
+  fitScene: z.object({ sessionId: id, fitId: id }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

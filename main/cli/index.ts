@@ -13,7 +13,13 @@ import { followJob, Output } from './output';
 import { startServer } from '../server/server';
 import { registerBodyCommands } from './body-commands';
 import { registerCalibrateCommands } from './calibrate-commands';
-import { registerSampleCommands, runEvalLocalize, runSampleMake } from './sample-commands';
+import { registerFitCommands } from './fit-commands';
+import {
+  registerSampleCommands,
+  runEvalFit,
+  runEvalLocalize,
+  runSampleMake,
+} from './sample-commands';
 import { registerSettingsCommands } from './settings-commands';
 
 interface GlobalOpts {
@@ -229,16 +235,34 @@ program
 
 program
   .command('eval <name>')
-  .description("evaluate a stage against the embedded sample's ground truth (localize)")
+  .description("evaluate a stage against the embedded sample's ground truth (localize, fit)")
   .option('--sample <dir>', 'sample folder (default <data-dir>/sample, made if missing)')
   .action(async (name: string, o: { sample?: string }) => {
     const out = new Output(globals().json);
     try {
-      if (name !== 'localize') throw new Error(`unknown evaluation "${name}" (available: localize)`);
+      if (name !== 'localize' && name !== 'fit')
+        throw new Error(`unknown evaluation "${name}" (available: localize, fit)`);
       const dir = resolve(o.sample ?? join(resolve(globals().dataDir), 'sample'));
       if (!existsSync(join(dir, 'ground_truth.json'))) {
         out.info(`making the embedded sample in ${dir}`);
         await runSampleMake(dir, { seed: 1, sigma: 2, threads: 2 });
+      }
+      if (name === 'fit') {
+        const e = await runEvalFit(dir);
+        out.info(
+          `MPJPE ${e.mpjpeMm.toFixed(1)} mm (PA ${e.paMpjpeMm.toFixed(1)} mm) over ${e.frames} frames; ` +
+            `median reprojection ${e.medianReprojectionPx.toFixed(2)} px; ${e.framesPerSecond.toFixed(1)} frames/s`,
+        );
+        out.info(
+          `leg-occlusion stretch (${e.occludedFrames} frames): foot joints ${e.occludedFootErrMm.with.toFixed(1)} mm ` +
+            `with foot cameras, ${e.occludedFootErrMm.without.toFixed(1)} mm without`,
+        );
+        out.info(
+          `max penetration ${e.maxPenetrationMm.with.toFixed(1)} mm with the ground term, ` +
+            `${e.maxPenetrationMm.without.toFixed(1)} mm without`,
+        );
+        out.result(e);
+        return;
       }
       const e = await runEvalLocalize(dir);
       for (const c of e.cameras)
@@ -264,6 +288,7 @@ registerBodyCommands(program, () => globals().json);
 registerCalibrateCommands(program, () => globals().json);
 registerSampleCommands(program, () => globals().json);
 registerSettingsCommands(program, globals);
+registerFitCommands(program, globals);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { manifestJsonSchema } from '../capture/manifest';
 import { makeSample, type SampleSummary } from '../capture/sample/make-sample';
 import { evaluateLocalization, type LocalizationEval } from '../calibration/eval-localize';
+import { evaluateFit, type FitEval } from '../fitting/eval-fit';
 import { Output, progressBar } from './output';
 import { findAppRoot } from './paths';
 
@@ -35,6 +36,16 @@ export async function runEvalLocalize(dir: string): Promise<LocalizationEval> {
   const bar = progressBar('starting');
   try {
     return await evaluateLocalization(dir, {}, (f, message) => bar.update(Math.round(f * 100), { message }));
+  } finally {
+    bar.stop();
+  }
+}
+
+/** The fit evaluation with a progress bar (import, localisation and three fits of the sample). */
+export async function runEvalFit(dir: string): Promise<FitEval> {
+  const bar = progressBar('starting');
+  try {
+    return await evaluateFit(dir, (f, message) => bar.update(Math.round(f * 100), { message }));
   } finally {
     bar.stop();
   }

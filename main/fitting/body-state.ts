@@ -31,6 +31,8 @@ export interface BodyLayout {
   offset: Int32Array;
   /** Parameters per frame. */
   n: number;
+  /** Rotations of the joints that are not free (J x 9, identity unless given), e.g. a rig's constant offsets. */
+  fixedR: Float64Array;
   keypointMap: KeypointMap | null;
   /** Posed vertex subset: the keypoint map's vertices, then the extra vertices from `extraStart`. */
   vertexIds: Int32Array;
@@ -46,8 +48,11 @@ export function createBodyLayout(
   freeJointNames: readonly string[],
   keypointLayout: string | null,
   extraVertices: readonly number[] = [],
+  fixedTheta: Record<string, ArrayLike<number>> = {},
 ): BodyLayout {
   const J = model.numJoints;
+  const fixedR = new Float64Array(J * 9);
+  for (let j = 0; j < J; j++) rodrigues(fixedR, j * 9, fixedTheta[model.jointNames[j]] ?? [0, 0, 0], 0);
   const offset = new Int32Array(J).fill(-1);
   offset[0] = 3;
   const free = freeJointNames.map((name, i) => {
@@ -78,6 +83,7 @@ export function createBodyLayout(
     freeJoints: Int32Array.from(free),
     offset,
     n: 6 + 3 * free.length,
+    fixedR,
     keypointMap,
     vertexIds: Int32Array.from(ids),
     extraStart: keypointMap?.vertexIds.length ?? 0,
@@ -190,7 +196,7 @@ export function evaluateBodyState(state: BodyState, x: ArrayLike<number>, withJa
       rodrigues(jl, 0, x, 3);
       mat3Mul(ws.R, 0, jl, 0, state.rootRef, 0);
     } else if (o >= 0) rodrigues(ws.R, j * 9, x, o);
-    else for (let i = 0; i < 9; i++) ws.R[j * 9 + i] = i % 4 === 0 ? 1 : 0;
+    else for (let i = 0; i < 9; i++) ws.R[j * 9 + i] = state.layout.fixedR[j * 9 + i];
   }
   forwardKinematics(model.parents, ws.R, state.jRest, x, ws.G, ws.A, ws.joints);
   skinVertices(model, ws.A, state.vShaped, state.layout.vertexIds, state.vertices);
@@ -248,7 +254,14 @@ function computeKeypoints(state: BodyState, withJacobian: boolean): void {
 }
 
 /** Writes column block k of a 3 x n Jacobian: omega_k,i x d for i = 0..2. */
-function crossColumns(state: BodyState, k: number, dx: number, dy: number, dz: number, out: Float64Array): void {
+function crossColumns(
+  state: BodyState,
+  k: number,
+  dx: number,
+  dy: number,
+  dz: number,
+  out: Float64Array,
+): void {
   const { omega } = state;
   const { n } = state.layout;
   const o = state.layout.offset[k];

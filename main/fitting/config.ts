@@ -13,7 +13,7 @@ export interface FitConfig {
     posePrior: number;
     /** Squared hinge outside the per-dof joint limits, per rad^2. */
     jointLimits: number;
-    /** |beta|^2 when the shape is estimated. */
+    /** |beta|^2 when the shape is estimated, against bone-length errors in cm^2. */
     shapePrior: number;
     /** Squared hinge max(-v_z, 0)^2 over lower-body vertices, per m^2. */
     ground: number;
@@ -28,6 +28,8 @@ export interface FitConfig {
   };
   /** Geman-McClure scale sigma in pixels: rho(e) = sigma^2 e^2 / (sigma^2 + e^2). */
   robustSigmaPx: number;
+  /** Geman-McClure scale of the foot-camera term, metres of camera-centre disagreement. */
+  footRobustM: number;
   /** Keypoints with confidence below this are ignored. */
   minConfidence: number;
   /** Sliding windows: `size` frames optimised together, advancing by `stride`, `iterations` LM steps each. */
@@ -45,16 +47,17 @@ export const DEFAULT_FIT_CONFIG: FitConfig = {
     reprojection: 1,
     posePrior: 4,
     jointLimits: 1e4,
-    shapePrior: 10,
-    ground: 1e6,
-    footPosition: 1e5,
-    footRotation: 1e3,
+    shapePrior: 1,
+    ground: 1e7,
+    footPosition: 1e6,
+    footRotation: 1e4,
     smoothTheta: 100,
     smoothTransl: 1e4,
   },
   robustSigmaPx: 20,
+  footRobustM: 0.05,
   minConfidence: 0.1,
-  window: { size: 8, stride: 4, iterations: 6 },
+  window: { size: 8, stride: 4, iterations: 10 },
   triangulation: { thresholdPx: 20, minViews: 2 },
   flags: { reprojectionPx: 15, penetrationMm: 10, footCameraMm: 30, minViews: 2 },
   ground: true,

@@ -2,6 +2,7 @@ import type { JobKind } from '../../preload/api';
 import { importSession, removePartialImport, type JobContext } from '../capture/import-session';
 import type { Db } from '../store/db';
 import { localizeSession } from '../calibration/localize-job';
+import { runFitJob } from '../fitting/fit-job';
 
 /** What each job kind does (run inside the worker) and how to undo a run that did not finish. */
 export interface JobKindSpec {
@@ -23,6 +24,23 @@ export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
       )),
     }),
     // Poses are written in one transaction at the very end: a job that did not finish wrote nothing.
+    cleanup: async () => undefined,
+  },
+  fit: {
+    run: async (db, params, ctx) => ({
+      ...(await runFitJob(
+        db,
+        {
+          sessionId: Number(params.sessionId),
+          ground: params.ground as boolean | undefined,
+          footCameras: params.footCameras as boolean | undefined,
+          start: params.start as number | undefined,
+          count: params.count as number | undefined,
+        },
+        ctx,
+      )),
+    }),
+    // The fit is stored in one transaction at the very end: a job that did not finish wrote nothing.
     cleanup: async () => undefined,
   },
 };

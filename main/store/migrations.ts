@@ -92,6 +92,30 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE sessions ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';`,
   // 3: user settings (preload/api.ts Settings), one row per top-level key, the value as JSON.
   `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 4: body-fit versions. Per-frame arrays are session tracks (camera NULL) of kind 'fit:<id>:<name>'
+  // (store/fits.ts); the session's cascade removes both, the trigger removes a lone fit's tracks.
+  `
+  CREATE TABLE fits (
+    id              INTEGER PRIMARY KEY,
+    session_id      INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    job_id          INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    created_at      TEXT NOT NULL,
+    label           TEXT NOT NULL,
+    config          TEXT NOT NULL,
+    -- relative to the app's native/ folder (the open model) or the user's absolute path
+    body_model      TEXT NOT NULL,
+    betas           TEXT NOT NULL,
+    first_frame     INTEGER NOT NULL,
+    frame_count     INTEGER NOT NULL,
+    quality_fields  TEXT NOT NULL,
+    stats           TEXT NOT NULL
+  );
+  CREATE INDEX fits_session ON fits(session_id, id);
+  CREATE TRIGGER fits_tracks AFTER DELETE ON fits BEGIN
+    DELETE FROM tracks WHERE session_id = OLD.session_id AND camera_id IS NULL
+      AND kind LIKE 'fit:' || OLD.id || ':%';
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

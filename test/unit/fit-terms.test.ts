@@ -81,7 +81,7 @@ describe('fit terms: analytic Jacobians match finite differences', () => {
     rodrigues(pose, 0, [2.0, 0.3, -0.4], 0);
     pose.set([0.1, -0.3, 1.5], 9);
     const mount = { joint: model.jointNames.indexOf('LeftFoot'), R: [0, 0, 1, -1, 0, 0, 0, -1, 0], offset: [0.05, -0.07, 0.02] };
-    const foot = footCameraBlock(state, 0, mount, pose, 0.8, 1e4, 1e2);
+    const foot = footCameraBlock(state, 0, mount, pose, 0.8, 1e4, 1e2, 0.02);
     expect(checkJacobian(foot, [x]).maxRelError).toBeLessThan(1e-5);
   });
 });

@@ -146,6 +146,11 @@ describe('web transport', () => {
       localizeSession: { sessionId },
       footPoses: { sessionId, cameraId, start: 0, count: 5 },
       boardPrint: { sessionId: boardsId, board: 'tutorial', format: 'pdf' },
+      fitSession: { sessionId, ground: false, count: 5 },
+      listFits: { sessionId },
+      fitQuality: { fitId: 1, start: 0, count: 5 },
+      fitFrame: { fitId: 1, frame: 0, cameraId },
+      fitScene: { sessionId, fitId: 1 },
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};

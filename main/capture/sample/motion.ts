@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { axisAngleFromMatrix, mat3Mul, mat3MulAtB, rodrigues } from '../../geometry/rotation';
-import { jointShapeBasis } from '../../body/lbs';
+import { createWorkspace, evaluateBody, jointShapeBasis } from '../../body/lbs';
 import type { BodyModel } from '../../body/model';
 import { readAmc, readAsf } from '../../body/motion/asf-amc';
 import { type PoseSequence, retargetClip } from '../../body/retarget';
@@ -53,7 +53,26 @@ export function sampleMotion(
     place(model, seq, c.heading, c.start, c.alongTravel ?? false);
     return seq;
   });
-  return concatenate(parts, Math.round(BLEND_SECONDS * fps));
+  return liftAboveFloor(model, concatenate(parts, Math.round(BLEND_SECONDS * fps)));
+}
+
+/**
+ * Retargeting keeps stance soles on the floor, but a clip's own foot pitch can still sink toes or
+ * heels below it (02_06 bends with the feet rolled, up to ~4.6 cm deep). A real body never does, and
+ * the ground term is scored against this truth, so each such frame is raised until no vertex is below z = 0.
+ */
+function liftAboveFloor(model: BodyModel, seq: PoseSequence): PoseSequence {
+  const J = model.numJoints;
+  const ws = createWorkspace(model);
+  const v = new Float32Array(model.numVertices * 3);
+  for (let f = 0; f < seq.frames; f++) {
+    const transl = seq.transl.subarray(f * 3, f * 3 + 3);
+    evaluateBody(model, ws, { betas: seq.betas, theta: seq.theta.subarray(f * J * 3), transl }, v);
+    let low = 0;
+    for (let i = 2; i < v.length; i += 3) low = Math.min(low, v[i]);
+    transl[2] -= low;
+  }
+  return seq;
 }
 
 /** The model faces -y at rest; heading of frame f = angle of R_root (0, -1, 0) in the floor plane. */

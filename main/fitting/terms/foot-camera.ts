@@ -5,6 +5,7 @@ import {
   type BodyState,
 } from '../body-state';
 import type { ResidualBlock } from '../solver/problem';
+import { gemanMcClure } from '../solver/loss';
 
 /** A foot camera's mount on its joint: camera -> joint rotation and the camera centre in the joint frame. */
 export interface FootMount {
@@ -30,6 +31,7 @@ export function footCameraBlock(
   quality: number,
   wPosition: number,
   wRotation: number,
+  robustM: number,
 ): ResidualBlock {
   const { n } = state.layout;
   if (3 * n > scratch.length) throw new Error('footCameraBlock: too many parameters per frame');
@@ -42,6 +44,10 @@ export function footCameraBlock(
   return {
     blocks: [block],
     numResiduals: 9,
+    // A wrong PnP pose (a flipped planar solution, a bad interpolation) must not drag the leg through
+    // the floor: Geman-McClure over the whole block, scale ~robustM of camera-centre disagreement.
+    loss: gemanMcClure(sp * robustM),
+    lossGroup: 9,
     evaluate(params, r, jac) {
       ensureBodyState(state, params[0], jac !== null);
       const G = state.ws.G;

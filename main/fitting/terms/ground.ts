@@ -36,3 +36,28 @@ export function maxPenetration(vertices: ArrayLike<number>, count = vertices.len
   for (let i = 0; i < count; i++) worst = Math.max(worst, -vertices[i * 3 + 2]);
   return worst;
 }
+
+/**
+ * The lower-body vertices the ground term watches: rest-pose vertices below `maxHeight`, thinned to the
+ * lowest vertex per `cell` cube so the term stays cheap (feet are densely meshed) while every patch of
+ * sole and lower leg keeps a representative.
+ */
+export function groundVertices(
+  vTemplate: ArrayLike<number>,
+  upAxis: 'y' | 'z',
+  maxHeight = 0.6,
+  cell = 0.004,
+): number[] {
+  const up = upAxis === 'z' ? 2 : 1;
+  let floor = Infinity;
+  for (let i = up; i < vTemplate.length; i += 3) floor = Math.min(floor, vTemplate[i]);
+  const best = new Map<string, number>();
+  for (let v = 0; v < vTemplate.length / 3; v++) {
+    const h = vTemplate[v * 3 + up] - floor;
+    if (h > maxHeight) continue;
+    const key = [0, 1, 2].map((c) => Math.floor(vTemplate[v * 3 + c] / cell)).join(',');
+    const cur = best.get(key);
+    if (cur === undefined || vTemplate[v * 3 + up] < vTemplate[cur * 3 + up]) best.set(key, v);
+  }
+  return [...best.values()].sort((a, b) => a - b);
+}

@@ -1,4 +1,13 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useImperativeHandle,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+  type Ref,
+} from 'react';
 import type { CameraInfo, FootPoseBlock, KeypointBlock, VideoInfo } from '../../../preload/api';
 import { drawFootCorners } from '../foot-overlay';
 import { PoseStatusStrip } from './PoseStatusStrip';
@@ -18,6 +27,15 @@ interface Props {
   onFrame?: (frame: number) => void;
   /** A localised foot camera's poses and detected corners: drawn over the video, status strip below. */
   footPoses?: FootPoseBlock | null;
+  /** Extra canvases over the video and under the keypoints (the fit review's projected mesh). */
+  layers?: ReactNode;
+  /** Lets a parent seek (a click on a curve, a jump to a flagged frame). */
+  ref?: Ref<PlayerHandle>;
+}
+
+export interface PlayerHandle {
+  /** Pauses and shows frame `frame` (clamped to the video). */
+  seekTo: (frame: number) => void;
 }
 
 /** One camera's video with its 2D keypoints drawn on top, frame-exact stepping and playback. */
@@ -28,6 +46,8 @@ export function Player({
   initialFrame = 0,
   onFrame,
   footPoses = null,
+  layers,
+  ref,
 }: Props) {
   const api = getApi();
   const videoRef = useRef<HTMLVideoElement>(null);
@@ -228,6 +248,7 @@ export function Player({
   }, [playing, frameOf, showFrame]);
 
   usePlayerKeys({ frameRef, frameCount, seekTo, togglePlay });
+  useImperativeHandle(ref, () => ({ seekTo }), [seekTo]);
 
   // The overlay's backing store follows the displayed size; redraw whenever the layout changes it.
   useEffect(() => {
@@ -250,6 +271,7 @@ export function Player({
           preload="auto"
           className="stage-video"
         />
+        {layers}
         <canvas ref={canvasRef} className="stage-overlay" data-testid="overlay" />
         {error && (
           <div className="alert stage-alert" role="alert" data-testid="error">

@@ -1,14 +1,16 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CameraInfo, FootPoseBlock, SessionDetail } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
 import { Player } from '../components/Player';
 import { formatDate, formatFps } from '../format';
 import { BackLink } from '../components/PageChrome';
 import { BoardsList } from '../components/BoardsList';
+import { FitBodyPanel } from '../components/FitBodyPanel';
 
 interface Props {
   sessionId: number;
   onBack: () => void;
+  onReviewFit: () => void;
 }
 
 function CameraItem({
@@ -68,7 +70,7 @@ function CameraItem({
   );
 }
 
-export function SessionView({ sessionId, onBack }: Props) {
+export function SessionView({ sessionId, onBack, onReviewFit }: Props) {
   const api = getApi();
   const [session, setSession] = useState<SessionDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -96,6 +98,7 @@ export function SessionView({ sessionId, onBack }: Props) {
 
   const camera = session?.cameras.find((c) => c.id === cameraId) ?? null;
   const { footPoses, localize, localizing } = useFootPoses(sessionId, camera, setError);
+  const { fitCount, fitted } = useFitCount(sessionId);
   const canLocalize =
     !!session?.boards?.length && !!session.cameras.some((c) => c.role !== 'room' && c.video);
 
@@ -151,6 +154,20 @@ export function SessionView({ sessionId, onBack }: Props) {
                 {localizing ?? 'Localize foot cameras'}
               </button>
             )}
+            <FitBodyPanel
+              sessionId={sessionId}
+              hasFootCameras={session.cameras.some((c) => c.role !== 'room')}
+              onFitted={fitted}
+              onError={setError}
+            />
+            <button
+              className="btn review-fit-button"
+              data-testid="review-fit"
+              onClick={onReviewFit}
+              title="The fitted body over the videos, in 3D, and its per-frame quality"
+            >
+              Review fit{fitCount ? ` (${fitCount} version${fitCount === 1 ? '' : 's'})` : ''}
+            </button>
           </aside>
           <section className="player-area">
             {camera?.video ? (
@@ -173,6 +190,26 @@ export function SessionView({ sessionId, onBack }: Props) {
       )}
     </div>
   );
+}
+
+/** How many fit versions the session has (null until known), re-read when a fit started here succeeds. */
+function useFitCount(sessionId: number) {
+  const api = getApi();
+  const [fitCount, setFitCount] = useState<number | null>(null);
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    let live = true;
+    api.call('listFits', { sessionId }).then(
+      (fits) => live && setFitCount(fits.length),
+      // The count is a hint on the button; the review view reports a failing list itself.
+      () => live && setFitCount(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, sessionId, version]);
+  const fitted = useCallback(() => setVersion((v) => v + 1), []);
+  return { fitCount, fitted };
 }
 
 /**

@@ -1,0 +1,170 @@
+import { FIT_FLAGS } from '../../preload/api';
+import { createWorkspace, evaluateBody } from '../body/lbs';
+import { projectPoint } from '../geometry/camera';
+import { axisAngleFromMatrix } from '../geometry/rotation';
+import { evaluateBodyState, setRootRef, type BodyState } from './body-state';
+import type { FitConfig } from './config';
+import type { FootMount } from './terms/foot-camera';
+import { maxPenetration } from './terms/ground';
+import type { FitFootCamera } from './types';
+import type { Sequence, WindowContext } from './windows';
+
+export interface FrameQuality {
+  fields: string[];
+  /** frames x fields */
+  data: Float32Array;
+  /** Every valid observation's reprojection error, pixels (for the median). */
+  medianReprojectionPx: number;
+  maxPenetrationMm: number;
+  flaggedFrames: number;
+}
+
+/** Model theta (frames x J x 3) of the sequence: root from its rotation, free joints from x, fixed constants. */
+export function sequenceTheta(
+  ctx: WindowContext,
+  seq: Sequence,
+  fixedTheta: Record<string, ArrayLike<number>>,
+): Float32Array {
+  const { model, offset } = ctx.layout;
+  const J = model.numJoints;
+  const F = seq.x.length / seq.n;
+  const theta = new Float32Array(F * J * 3);
+  const w = new Float64Array(3);
+  for (let f = 0; f < F; f++) {
+    axisAngleFromMatrix(w, 0, seq.rootR, f * 9);
+    theta.set(w, f * J * 3);
+    for (let j = 1; j < J; j++) {
+      const o = offset[j];
+      const src = o >= 0 ? seq.x.subarray(f * seq.n + o, f * seq.n + o + 3) : fixedTheta[model.jointNames[j]];
+      if (src) theta.set(src, (f * J + j) * 3);
+    }
+  }
+  return theta;
+}
+
+const pix = new Float64Array(2);
+
+/**
+ * Per-frame quality of a fit: reprojection RMS per view, views used, the deepest vertex below the floor
+ * over the whole mesh (the paper's E_f reported as a depth), the foot-camera disagreement, and flags.
+ */
+export function frameQuality(
+  ctx: WindowContext,
+  seq: Sequence,
+  state: BodyState,
+  theta: Float32Array,
+  feet: { cam: FitFootCamera; mount: FootMount | null }[],
+  config: FitConfig,
+): FrameQuality {
+  const { obs, layout } = ctx;
+  const { model } = layout;
+  const { frames: F, views: C, keypoints: K } = obs;
+  const fields = [
+    ...obs.cals.map((_, c) => `reprojRms:${ctx.viewNames[c]}`),
+    'views',
+    'maxPenetrationMm',
+    ...feet.flatMap((f) => [`footCamMm:${f.cam.name}`, `footCamDeg:${f.cam.name}`]),
+    'flags',
+  ];
+  const S = fields.length;
+  const data = new Float32Array(F * S);
+  const errors: number[] = [];
+  const ws = createWorkspace(model);
+  const vertices = new Float32Array(model.numVertices * 3);
+  let worst = 0;
+  let flagged = 0;
+  const n = seq.n;
+  for (let f = 0; f < F; f++) {
+    const row = f * S;
+    setRootRef(state, seq.rootR.subarray(f * 9, f * 9 + 9));
+    evaluateBodyState(state, seq.x.subarray(f * n, f * n + n), false);
+    let flags = 0;
+    let views = 0;
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      let count = 0;
+      for (let k = 0; k < K; k++) {
+        const i = ((f * C + c) * K + k) * 3;
+        if (!(obs.obs[i + 2] > 0) || !layout.keypointMap!.available[k]) continue;
+        projectPoint(obs.cals[c], state.keypoints.subarray(k * 3, k * 3 + 3), pix);
+        const e = Math.hypot(pix[0] - obs.obs[i], pix[1] - obs.obs[i + 1]);
+        if (!Number.isFinite(e)) continue;
+        errors.push(e);
+        sum += e * e;
+        count++;
+      }
+      const rms = count ? Math.sqrt(sum / count) : NaN;
+      data[row + c] = rms;
+      if (count >= 3) views++;
+      if (rms > config.flags.reprojectionPx) flags |= FIT_FLAGS.reprojection;
+    }
+    data[row + C] = views;
+    if (views < config.flags.minViews) flags |= FIT_FLAGS.weak;
+    evaluateBody(
+      model,
+      ws,
+      {
+        betas: ctx.betas,
+        theta: theta.subarray(f * model.numJoints * 3),
+        transl: seq.x.subarray(f * n, f * n + 3),
+      },
+      vertices,
+    );
+    const depthMm = maxPenetration(vertices) * 1000;
+    worst = Math.max(worst, depthMm);
+    data[row + C + 1] = depthMm;
+    if (depthMm > config.flags.penetrationMm) flags |= FIT_FLAGS.penetration;
+    feet.forEach(({ cam, mount }, i) => {
+      const [mm, deg] =
+        mount && cam.weights[f] > 0
+          ? footDisagreement(state, mount, cam.poses.subarray(f * 12, f * 12 + 12))
+          : [NaN, NaN];
+      data[row + C + 2 + 2 * i] = mm;
+      data[row + C + 3 + 2 * i] = deg;
+      if (mm > config.flags.footCameraMm) flags |= FIT_FLAGS.footCamera;
+    });
+    data[row + S - 1] = flags;
+    if (flags) flagged++;
+  }
+  errors.sort((a, b) => a - b);
+  return {
+    fields,
+    data,
+    medianReprojectionPx: errors.length ? errors[errors.length >> 1] : NaN,
+    maxPenetrationMm: worst,
+    flaggedFrames: flagged,
+  };
+}
+
+/** Distance (mm) between the fitted and the PnP camera centre, and the angle (degrees) between their rotations. */
+export function footDisagreement(
+  state: BodyState,
+  mount: FootMount,
+  pose: ArrayLike<number>,
+): [number, number] {
+  const G = state.ws.G;
+  const g = mount.joint * 12;
+  const tr = state.lastX;
+  let d2 = 0;
+  let trace = 0;
+  for (let r = 0; r < 3; r++) {
+    const c =
+      G[g + r * 4] * mount.offset[0] +
+      G[g + r * 4 + 1] * mount.offset[1] +
+      G[g + r * 4 + 2] * mount.offset[2] +
+      G[g + r * 4 + 3] +
+      tr[r];
+    const C = -(pose[r] * pose[9] + pose[3 + r] * pose[10] + pose[6 + r] * pose[11]);
+    d2 += (c - C) ** 2;
+    // trace(R_pred^T R_pnp^T) with R_pred (camera -> world) = rot(G) R_m, R_pnp^T = camera -> world
+    for (let col = 0; col < 3; col++) {
+      const pred =
+        G[g + r * 4] * mount.R[col] +
+        G[g + r * 4 + 1] * mount.R[3 + col] +
+        G[g + r * 4 + 2] * mount.R[6 + col];
+      trace += pred * pose[col * 3 + r];
+    }
+  }
+  const angle = Math.acos(Math.max(-1, Math.min(1, (trace - 1) / 2)));
+  return [Math.sqrt(d2) * 1000, (angle * 180) / Math.PI];
+}
