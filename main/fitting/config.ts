@@ -36,7 +36,10 @@ export interface FitConfig {
   window: { size: number; stride: number; iterations: number };
   /** Initialisation triangulation (Pose2Sim-style exclusion). */
   triangulation: { thresholdPx: number; minViews: number };
-  /** A frame is flagged when over any of these. */
+  /**
+   * A frame is flagged when over any of these; a view's reprojection RMS must also exceed 2.5x the
+   * session's median view RMS.
+   */
   flags: { reprojectionPx: number; penetrationMm: number; footCameraMm: number; minViews: number };
   ground: boolean;
   footCameras: boolean;

@@ -235,7 +235,7 @@ export async function runFitJob(
   if (input.footCameras.length === 0) config.footCameras = false;
   throwIfAborted(ctx.signal);
   ctx.progress(0.05, 'fitting');
-  const result = fitSequence(input, config, (f, m) => ctx.progress(0.05 + 0.93 * f, m), ctx.signal);
+  const result = await fitSequence(input, config, (f, m) => ctx.progress(0.05 + 0.93 * f, m), ctx.signal);
   throwIfAborted(ctx.signal);
   ctx.progress(0.99, 'storing the fit');
   const fitId = await saveFit(db, params.sessionId, ctx.jobId, result, {

@@ -21,6 +21,9 @@ export interface Observations {
   pointViews: Uint8Array;
 }
 
+/** Confidence factor of a detection the Pose2Sim-style triangulation left out as an outlier. */
+const EXCLUDED_VIEW_WEIGHT = 0.05;
+
 export function buildObservations(input: FitInput, config: FitConfig): Observations {
   const { frameCount: F, views } = input;
   if (views.length === 0) throw new Error('fit: the session has no room camera with 2D keypoints');
@@ -68,6 +71,10 @@ export function buildObservations(input: FitInput, config: FitConfig): Observati
       if (t.views >= minViews && t.maxErrorPx <= thresholdPx) {
         points3d.set(X, (f * K + k) * 3);
         pointViews[f * K + k] = t.views;
+        // A view the triangulation excluded disagrees with the others by more than the threshold:
+        // it keeps a small say in the fit (it may be the right one where the others are wrong).
+        for (let c = 0; c < C; c++)
+          if (weights[c] > 0 && !used[c]) obs[((f * C + c) * K + k) * 3 + 2] *= EXCLUDED_VIEW_WEIGHT;
       }
     }
   return { frames: F, views: C, keypoints: K, layout, cals, obs, points3d, pointViews };

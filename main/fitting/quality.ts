@@ -96,7 +96,6 @@ export function frameQuality(
       const rms = count ? Math.sqrt(sum / count) : NaN;
       data[row + c] = rms;
       if (count >= 3) views++;
-      if (rms > config.flags.reprojectionPx) flags |= FIT_FLAGS.reprojection;
     }
     data[row + C] = views;
     if (views < config.flags.minViews) flags |= FIT_FLAGS.weak;
@@ -124,7 +123,17 @@ export function frameQuality(
       if (mm > config.flags.footCameraMm) flags |= FIT_FLAGS.footCamera;
     });
     data[row + S - 1] = flags;
-    if (flags) flagged++;
+  }
+  // A view is flagged when its RMS is well above the session's typical one (real captures have a
+  // calibration-limited floor of several pixels) and above the configured minimum.
+  const rmsAll: number[] = [];
+  for (let f = 0; f < F; f++)
+    for (let c = 0; c < C; c++) if (Number.isFinite(data[f * S + c])) rmsAll.push(data[f * S + c]);
+  rmsAll.sort((a, b) => a - b);
+  const limit = Math.max(config.flags.reprojectionPx, 2.5 * (rmsAll[rmsAll.length >> 1] ?? 0));
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) if (data[f * S + c] > limit) data[f * S + S - 1] |= FIT_FLAGS.reprojection;
+    if (data[f * S + S - 1]) flagged++;
   }
   errors.sort((a, b) => a - b);
   return {

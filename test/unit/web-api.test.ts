@@ -126,6 +126,14 @@ describe('web transport', () => {
     const boardsJob = await importAndWait(boardsSession());
     expect(boardsJob.state, boardsJob.error ?? '').toBe('succeeded');
     const boardsId = Number(boardsJob.result!.sessionId);
+    // A real (short) fit first, so the fit calls have a version to read.
+    let fitJob: JobInfo = (await call('fitSession', { sessionId, ground: false, count: 8 })).body;
+    for (let i = 0; i < 600 && !['succeeded', 'failed'].includes(fitJob.state); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      fitJob = (await call('getJob', { jobId: fitJob.id })).body;
+    }
+    expect(fitJob.state, fitJob.error ?? '').toBe('succeeded');
+    const fitId = Number(fitJob.result!.fitId);
 
     const requests: { [M in ApiMethod]: ApiRequest<M> } = {
       libraryInfo: {},
@@ -148,9 +156,9 @@ describe('web transport', () => {
       boardPrint: { sessionId: boardsId, board: 'tutorial', format: 'pdf' },
       fitSession: { sessionId, ground: false, count: 5 },
       listFits: { sessionId },
-      fitQuality: { fitId: 1, start: 0, count: 5 },
-      fitFrame: { fitId: 1, frame: 0, cameraId },
-      fitScene: { sessionId, fitId: 1 },
+      fitQuality: { fitId, start: 0, count: 5 },
+      fitFrame: { fitId, frame: 0, cameraId },
+      fitScene: { sessionId, fitId },
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};
@@ -173,6 +181,10 @@ describe('web transport', () => {
     expect(answers.keypoints.body.data).toHaveLength(5 * 25 * 3);
     expect(answers.retryJob.body.message).toMatch(/only failed, cancelled or interrupted/);
     expect(answers.boardPrint.body.fileName).toBe('Boards_only-tutorial.pdf');
+    expect(answers.listFits.body.map((f: { id: number }) => f.id)).toContain(fitId);
+    expect(answers.fitQuality.body.count).toBe(5);
+    expect(Buffer.from(answers.fitFrame.body.projected.joints, 'base64').length).toBeGreaterThan(0);
+    expect(answers.fitScene.body.cameras).toHaveLength(4);
     expect(answers.boardPrint.body.mimeType).toBe('application/pdf');
     expect(Buffer.from(answers.boardPrint.body.base64, 'base64').toString('latin1', 0, 8)).toBe('%PDF-1.4');
     expect(answers.deleteSession.body.deleted).toBe(true);

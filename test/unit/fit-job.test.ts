@@ -1,0 +1,83 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { importSession, type JobContext } from '../../main/capture/import-session';
+import { CancelledError } from '../../main/capture/errors';
+import { runFitJob } from '../../main/fitting/fit-job';
+import { FIT_FLAGS } from '../../preload/api';
+import { listFits, readFitPoses, readFitQuality } from '../../main/store/fits';
+import { insertJob } from '../../main/store/jobs';
+import { openLibrary } from '../../main/store/library';
+import { cleanupTempDirs, POSE2SIM, tempDir } from './fixtures';
+
+afterAll(cleanupTempDirs);
+
+/** The real Pose2Sim capture (4 cameras, 100 frames of OpenPose BODY_25B, Qualisys calibration). */
+describe('fit job on the real Pose2Sim capture', () => {
+  const setup = (async () => {
+    const db = await openLibrary(tempDir());
+    const ctx = async (
+      kind: 'import' | 'fit',
+      signal = new AbortController().signal,
+    ): Promise<JobContext> => ({
+      jobId: await insertJob(db, kind, {}),
+      signal,
+      progress: () => undefined,
+    });
+    const { sessionId } = await importSession(db, POSE2SIM, await ctx('import'));
+    return { db, ctx, sessionId };
+  })();
+
+  it('fits every frame, stores a version with per-frame quality and prints a plausible reprojection error', async () => {
+    const { db, ctx, sessionId } = await setup;
+    const r = await runFitJob(db, { sessionId }, await ctx('fit'));
+    // Pose2Sim has no foot cameras: the fit says so and runs without the term.
+    expect(r.notes.join(' ')).toMatch(/foot camera/i);
+    const fits = await listFits(db, sessionId);
+    expect(fits[0].id).toBe(r.fitId);
+    expect(fits[0].config.footCameras).toBe(false);
+    const fit = fits[0];
+    expect(fit.frameCount).toBeGreaterThanOrEqual(100);
+    const poses = await readFitPoses(db, fit, fit.firstFrame, fit.frameCount);
+    expect(poses.theta.every(Number.isFinite)).toBe(true);
+    expect(poses.transl.every(Number.isFinite)).toBe(true);
+    const q = await readFitQuality(db, fit, fit.firstFrame, fit.frameCount);
+    const views = q.fields.indexOf('views');
+    const flags = q.fields.indexOf('flags');
+    const S = q.fields.length;
+    for (let f = 0; f < q.count; f++) expect(q.data[f * S + views]).toBeGreaterThanOrEqual(2);
+    // Calibration-limited real data: plain DLT triangulation alone reprojects at ~13 px median here.
+    const median = fit.stats.medianReprojectionPx;
+    console.log(`Pose2Sim fit: median reprojection ${median.toFixed(2)} px over ${fit.frameCount} frames`);
+    expect(median).toBeGreaterThan(1);
+    expect(median).toBeLessThan(16);
+    // Flags mark the outliers, not the whole capture.
+    const flagged = Array.from({ length: q.count }, (_, f) => Number(q.data[f * S + flags])).filter(
+      (v) => v & FIT_FLAGS.reprojection,
+    ).length;
+    expect(flagged).toBeLessThan(q.count / 2);
+  }, 60_000);
+
+  it('keeps older versions, and a cancelled fit stores nothing', async () => {
+    const { db, ctx, sessionId } = await setup;
+    const before = await listFits(db, sessionId);
+    const second = await runFitJob(db, { sessionId, ground: false, start: 10, count: 20 }, await ctx('fit'));
+    const after = await listFits(db, sessionId);
+    expect(after.map((f) => f.id)).toEqual([second.fitId, ...before.map((f) => f.id)]);
+    expect(after[0].label).toMatch(/no ground/);
+    expect(after[0].firstFrame).toBe(10);
+    expect(after[0].frameCount).toBe(20);
+
+    const abort = new AbortController();
+    const job = runFitJob(
+      db,
+      { sessionId },
+      { ...(await ctx('fit', abort.signal)), progress: (f) => f > 0.2 && abort.abort() },
+    );
+    await expect(job).rejects.toBeInstanceOf(CancelledError);
+    expect((await listFits(db, sessionId)).map((f) => f.id)).toEqual(after.map((f) => f.id));
+
+    await expect(runFitJob(db, { sessionId: 999 }, await ctx('fit'))).rejects.toThrow(/session #?999/);
+    await expect(runFitJob(db, { sessionId, start: 5000, count: 3 }, await ctx('fit'))).rejects.toThrow(
+      /frame/,
+    );
+  }, 60_000);
+});
