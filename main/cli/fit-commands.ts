@@ -1,55 +1,16 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import type { FitSummary, JobInfo } from '../../preload/api';
-import { createContext, type AppContext } from '../api/context';
 import { dispatch } from '../api/handlers';
-import { sessionRoot } from '../capture/plan';
 import type { FitJobResult } from '../fitting/fit-job';
 import { getFit } from '../store/fits';
-import { findSessionBySource } from '../store/sessions';
-import { followJob, Output } from './output';
-
-interface Globals {
-  dataDir: string;
-  json: boolean;
-}
+import { followJob, type Output } from './output';
+import { resolveSessionArg, withLibrary, type CliGlobals as Globals } from './library-context';
 
 interface FitCommandOptions {
   ground: boolean;
   footcam: boolean;
   start?: string;
   count?: string;
-}
-
-/** Opens the library, runs `fn`, closes, and exits with its code; errors become a clear message. */
-async function withLibrary(
-  globals: Globals,
-  fn: (ctx: AppContext, out: Output) => Promise<number>,
-): Promise<never> {
-  const out = new Output(globals.json);
-  let code = 1;
-  let ctx: AppContext | null = null;
-  try {
-    ctx = await createContext({
-      dataDir: resolve(globals.dataDir),
-      transport: 'web',
-      mediaUrl: (id) => `/media/${id}`,
-    });
-    code = await fn(ctx, out);
-  } catch (err) {
-    out.error((err as Error).message);
-  } finally {
-    await ctx?.close().catch(() => undefined);
-  }
-  process.exit(code);
-}
-
-/** A session argument: its library id, or the folder it was imported from. */
-export async function resolveSessionArg(ctx: AppContext, session: string): Promise<number> {
-  if (/^\d+$/.test(session)) return Number(session);
-  const found = await findSessionBySource(ctx.db, sessionRoot(resolve(session)));
-  if (!found) throw new Error(`${resolve(session)}: not in the library (import it first)`);
-  return found.id;
 }
 
 function frameOption(name: string, value: string | undefined, min: number): number | undefined {

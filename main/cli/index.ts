@@ -3,23 +3,19 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ImportResult, JobInfo } from '../../preload/api';
-import { createContext, type AppContext } from '../api/context';
+import type { AppContext } from '../api/context';
 import { APP_VERSION } from '../api/handlers';
 import { sessionRoot } from '../capture/plan';
 import { listJobs } from '../store/jobs';
 import { defaultDataDir } from '../store/library';
 import { findSessionBySource, getSession, listSessions } from '../store/sessions';
 import { followJob, Output } from './output';
+import { resolveSessionArg, withLibrary } from './library-context';
 import { startServer } from '../server/server';
 import { registerBodyCommands } from './body-commands';
 import { registerCalibrateCommands } from './calibrate-commands';
 import { registerFitCommands } from './fit-commands';
-import {
-  registerSampleCommands,
-  runEvalFit,
-  runEvalLocalize,
-  runSampleMake,
-} from './sample-commands';
+import { registerSampleCommands, runEvalFit, runEvalLocalize, runSampleMake } from './sample-commands';
 import { registerSettingsCommands } from './settings-commands';
 
 interface GlobalOpts {
@@ -37,23 +33,8 @@ const program = new Command()
 const globals = (): GlobalOpts => program.opts<GlobalOpts>();
 
 /** Opens the library, runs `fn`, closes, and exits with its code; errors become a clear message. */
-async function withContext(fn: (ctx: AppContext, out: Output) => Promise<number>): Promise<never> {
-  const out = new Output(globals().json);
-  let code = 1;
-  let ctx: AppContext | null = null;
-  try {
-    ctx = await createContext({
-      dataDir: resolve(globals().dataDir),
-      transport: 'web',
-      mediaUrl: (id) => `/media/${id}`,
-    });
-    code = await fn(ctx, out);
-  } catch (err) {
-    out.error((err as Error).message);
-  } finally {
-    await ctx?.close().catch(() => undefined);
-  }
-  process.exit(code);
+function withContext(fn: (ctx: AppContext, out: Output) => Promise<number>): Promise<never> {
+  return withLibrary(globals(), fn);
 }
 
 function finishJob(job: JobInfo, out: Output): number {
@@ -205,11 +186,7 @@ program
   .option('--max-gap <n>', 'longest gap bridged by interpolation, frames', '5')
   .action((session: string, o: { maxGap: string }) =>
     withContext(async (ctx, out) => {
-      const sessionId = /^\d+$/.test(session)
-        ? Number(session)
-        : (await findSessionBySource(ctx.db, sessionRoot(resolve(session))))?.id;
-      if (sessionId === undefined)
-        throw new Error(`${resolve(session)}: not in the library (import it first)`);
+      const sessionId = await resolveSessionArg(ctx, session);
       const job = await ctx.runner.submit('localize', { sessionId, maxGap: Number(o.maxGap) });
       const done = await followJob(ctx, job.id);
       if (done.state === 'succeeded') {

@@ -7,38 +7,9 @@ import {
   type BodyModelSlot,
   type Settings,
 } from '../../preload/api';
-import { createContext, type AppContext } from '../api/context';
 import { dispatch } from '../api/handlers';
-import { Output } from './output';
-
-interface Globals {
-  dataDir: string;
-  json: boolean;
-}
-
-/** Runs `fn` on the library through the API dispatch (the same validation as the UI), then exits. */
-async function withApi(
-  globals: Globals,
-  fn: (ctx: AppContext, out: Output) => Promise<void>,
-): Promise<never> {
-  const out = new Output(globals.json);
-  let code = 0;
-  let ctx: AppContext | null = null;
-  try {
-    ctx = await createContext({
-      dataDir: resolve(globals.dataDir),
-      transport: 'web',
-      mediaUrl: (id) => `/media/${id}`,
-    });
-    await fn(ctx, out);
-  } catch (err) {
-    out.error((err as Error).message);
-    code = 1;
-  } finally {
-    await ctx?.close().catch(() => undefined);
-  }
-  process.exit(code);
-}
+import type { Output } from './output';
+import { withLibrary, type CliGlobals as Globals } from './library-context';
 
 function printModels(out: Output, settings: Settings, models: BodyModelInfo[]): void {
   for (const slot of BODY_MODEL_SLOTS)
@@ -62,7 +33,7 @@ export function registerSettingsCommands(program: Command, globals: () => Global
     .command('show', { isDefault: true })
     .description('print the settings and the body models they give')
     .action(() =>
-      withApi(globals(), async (ctx, out) => {
+      withLibrary(globals(), async (ctx, out) => {
         const s = (await dispatch(ctx, 'getSettings', {})) as Settings;
         const models = (await dispatch(ctx, 'listBodyModels', {})) as BodyModelInfo[];
         printModels(out, s, models);
@@ -75,7 +46,7 @@ export function registerSettingsCommands(program: Command, globals: () => Global
       `set a model slot (${BODY_MODEL_SLOTS.join(' | ')}) to a .npz / .pkl file, or "none" to clear it`,
     )
     .action((slot: string, file: string) =>
-      withApi(globals(), async (ctx, out) => {
+      withLibrary(globals(), async (ctx, out) => {
         if (!(BODY_MODEL_SLOTS as readonly string[]).includes(slot))
           throw new Error(`unknown model slot "${slot}" (expected ${BODY_MODEL_SLOTS.join(', ')})`);
         const current = (await dispatch(ctx, 'getSettings', {})) as Settings;
