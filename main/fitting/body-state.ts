@@ -3,7 +3,6 @@ import {
   createWorkspace,
   forwardKinematics,
   jointShapeBasis,
-  skinVertices,
   type JointShapeBasis,
   type LbsWorkspace,
 } from '../body/lbs';
@@ -104,8 +103,18 @@ export interface BodyState {
   ws: LbsWorkspace;
   /** World angular Jacobian per joint, J x 3x3 (column i: d rotation / d theta_i). */
   omega: Float64Array;
-  /** Posed subset vertices, S x 3. */
+  /**
+   * Posed subset vertices, S x 3: the keypoint map's after every evaluation; the extra vertices only
+   * where posed on demand (poseSubsetVertex), as the ground term does for those near the floor.
+   */
   vertices: Float64Array;
+  /**
+   * Per joint, the farthest extra vertex it influences, |v - J_j| in the shaped rest pose (0: none), and
+   * the largest sum_j |w_j| of an extra vertex: A_j moves v rigidly about joint j, which bounds how far
+   * extra vertices move when the joints do (the ground term's contact cache).
+   */
+  extraReach: Float64Array;
+  extraWeightSum: number;
   /** Posed keypoints K x 3 (NaN where the model has none) and d/dx, K x 3 x n. */
   keypoints: Float64Array;
   keypointJac: Float64Array;
@@ -133,6 +142,8 @@ export function createBodyState(layout: BodyLayout, betas: ArrayLike<number>): B
     ws: createWorkspace({ ...model, numVertices: 0, numPoseBlend: 0 }),
     omega: new Float64Array(J * 9),
     vertices: new Float64Array(S * 3),
+    extraReach: new Float64Array(J),
+    extraWeightSum: 0,
     keypoints: new Float64Array(K * 3),
     keypointJac: new Float64Array(K * 3 * n),
     subtreeP: new Float64Array(J * 3),
@@ -164,6 +175,23 @@ export function setBetas(state: BodyState, betas: ArrayLike<number>): void {
       for (let b = 0; b < nb; b++) s += model.shapedirs[i * B + b] * betas[b];
       state.vShaped[k * 3 + c] = s;
     }
+  const { inflStart, inflJoint, inflWeight, extraStart } = state.layout;
+  state.extraReach.fill(0);
+  state.extraWeightSum = 0;
+  for (let k = extraStart; k < vertexIds.length; k++) {
+    let sum = 0;
+    for (let q = inflStart[k]; q < inflStart[k + 1]; q++) {
+      const j = inflJoint[q];
+      const d = Math.hypot(
+        state.vShaped[k * 3] - state.jRest[j * 3],
+        state.vShaped[k * 3 + 1] - state.jRest[j * 3 + 1],
+        state.vShaped[k * 3 + 2] - state.jRest[j * 3 + 2],
+      );
+      state.extraReach[j] = Math.max(state.extraReach[j], d);
+      sum += Math.abs(inflWeight[q]);
+    }
+    state.extraWeightSum = Math.max(state.extraWeightSum, sum);
+  }
   state.lastX[0] = NaN;
 }
 
@@ -199,7 +227,7 @@ export function evaluateBodyState(state: BodyState, x: ArrayLike<number>, withJa
     else for (let i = 0; i < 9; i++) ws.R[j * 9 + i] = state.layout.fixedR[j * 9 + i];
   }
   forwardKinematics(model.parents, ws.R, state.jRest, x, ws.G, ws.A, ws.joints);
-  skinVertices(model, ws.A, state.vShaped, state.layout.vertexIds, state.vertices);
+  for (let s = 0; s < state.layout.extraStart; s++) poseSubsetVertex(state, s);
   if (withJacobian) {
     for (let j = 0; j < J; j++) {
       const o = offset[j];
@@ -220,6 +248,62 @@ export function evaluateBodyState(state: BodyState, x: ArrayLike<number>, withJa
   computeKeypoints(state, withJacobian);
   for (let i = 0; i < state.lastX.length; i++) state.lastX[i] = x[i];
   state.hasJacobian = withJacobian;
+}
+
+/**
+ * Poses subset vertex s into state.vertices (LBS over its influences only, SMPL eq. 2 without pose blend
+ * shapes) at the last evaluation; returns its height z.
+ */
+export function poseSubsetVertex(state: BodyState, s: number): number {
+  const { inflStart, inflJoint, inflWeight } = state.layout;
+  const A = state.ws.A;
+  const v = state.vShaped;
+  const px = v[s * 3];
+  const py = v[s * 3 + 1];
+  const pz = v[s * 3 + 2];
+  let x = 0;
+  let y = 0;
+  let z = 0;
+  for (let q = inflStart[s]; q < inflStart[s + 1]; q++) {
+    const w = inflWeight[q];
+    const a = inflJoint[q] * 12;
+    x += w * (A[a] * px + A[a + 1] * py + A[a + 2] * pz + A[a + 3]);
+    y += w * (A[a + 4] * px + A[a + 5] * py + A[a + 6] * pz + A[a + 7]);
+    z += w * (A[a + 8] * px + A[a + 9] * py + A[a + 10] * pz + A[a + 11]);
+  }
+  const out = state.vertices;
+  out[s * 3] = x;
+  out[s * 3 + 1] = y;
+  out[s * 3 + 2] = z;
+  return z;
+}
+
+/**
+ * Heights z of subset vertices ids[0..count) (null: the extra vertices from extraStart) at the last
+ * evaluation into out: the z row of LBS over their influences, as poseSubsetVertex, without writing
+ * state.vertices.
+ */
+export function subsetHeights(
+  state: BodyState,
+  ids: Int32Array | null,
+  count: number,
+  out: Float64Array,
+): void {
+  const { inflStart, inflJoint, inflWeight, extraStart } = state.layout;
+  const A = state.ws.A;
+  const v = state.vShaped;
+  for (let i = 0; i < count; i++) {
+    const s = ids ? ids[i] : extraStart + i;
+    const px = v[s * 3];
+    const py = v[s * 3 + 1];
+    const pz = v[s * 3 + 2];
+    let z = 0;
+    for (let q = inflStart[s]; q < inflStart[s + 1]; q++) {
+      const a = inflJoint[q] * 12 + 8;
+      z += inflWeight[q] * (A[a] * px + A[a + 1] * py + A[a + 2] * pz + A[a + 3]);
+    }
+    out[i] = z;
+  }
 }
 
 function computeKeypoints(state: BodyState, withJacobian: boolean): void {

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { createWorkspace, evaluateBody } from '../body/lbs';
 import { readNpz } from '../body/npz';
 import { localizeSession } from '../calibration/localize-job';
 import { importSession, type JobContext } from '../capture/import-session';
@@ -11,6 +10,7 @@ import { insertJob } from '../store/jobs';
 import { openLibrary } from '../store/library';
 import { getFit, readFitPoses } from '../store/fits';
 import { runFitJob, type FitJobResult } from './fit-job';
+import { mpjpeMm, posedJoints, UNSEEN_JOINTS } from './joint-error';
 import { loadFitModel, bodyModelPath, defaultNativeDir } from './fit-scene';
 
 /**
@@ -36,7 +36,6 @@ export interface FitEval {
   mountErrorMm: number[];
 }
 
-const UNSEEN_JOINTS = /finger|thumb/i;
 const ANKLES = ['LAnkle', 'RAnkle'];
 const FEET = ['LeftFoot', 'RightFoot'];
 
@@ -123,7 +122,7 @@ function readTruth(dir: string): Truth {
   };
 }
 
-/** Posed joints of every frame of a stored fit, frames x J x 3 (session frames from 0). */
+/** Posed joints of every frame of a stored fit, frames x J x 3 (session frames from 0, NaN before the fit). */
 async function fittedJoints(
   db: Awaited<ReturnType<typeof openLibrary>>,
   r: FitJobResult,
@@ -133,17 +132,8 @@ async function fittedJoints(
   const model = loadFitModel(bodyModelPath(defaultNativeDir(), fit.bodyModel));
   const poses = await readFitPoses(db, fit, fit.firstFrame, fit.frameCount);
   const J = model.numJoints;
-  const ws = createWorkspace(model);
   const out = new Float32Array((fit.firstFrame + fit.frameCount) * J * 3).fill(NaN);
-  for (let i = 0; i < fit.frameCount; i++) {
-    evaluateBody(
-      model,
-      ws,
-      { betas: fit.betas, theta: poses.theta.subarray(i * J * 3), transl: poses.transl.subarray(i * 3) },
-      null,
-    );
-    out.set(ws.joints, (fit.firstFrame + i) * J * 3);
-  }
+  out.set(posedJoints(model, fit.betas, poses.theta, poses.transl), fit.firstFrame * J * 3);
   return out;
 }
 
@@ -151,7 +141,6 @@ function scoreFit(truth: Truth, fitted: Float32Array) {
   const J = truth.jointNames.length;
   const used = truth.jointNames.flatMap((n, j) => (UNSEEN_JOINTS.test(n) ? [] : [j]));
   const feet = FEET.map((n) => truth.jointNames.indexOf(n));
-  let sum = 0;
   let paSum = 0;
   let count = 0;
   let footSum = 0;
@@ -168,11 +157,6 @@ function scoreFit(truth: Truth, fitted: Float32Array) {
         src[i * 3 + c] = fitted[base + j * 3 + c];
         dst[i * 3 + c] = truth.joints[base + j * 3 + c];
       }
-      sum += Math.hypot(
-        src[i * 3] - dst[i * 3],
-        src[i * 3 + 1] - dst[i * 3 + 1],
-        src[i * 3 + 2] - dst[i * 3 + 2],
-      );
     });
     count += used.length;
     paSum += procrustesError(src, dst, R, t) * used.length;
@@ -184,7 +168,7 @@ function scoreFit(truth: Truth, fitted: Float32Array) {
       }
   }
   return {
-    mpjpeMm: (sum / count) * 1000,
+    mpjpeMm: mpjpeMm(fitted, truth.joints, truth.jointNames),
     paMpjpeMm: (paSum / count) * 1000,
     occludedFootErrMm: footCount ? (footSum / footCount) * 1000 : NaN,
     occludedFrames: truth.occluded.filter(Boolean).length,

@@ -7,6 +7,7 @@ import { hasTorso, initFrame } from './init-pose';
 import { estimateMount } from './mount';
 import { buildObservations } from './observations';
 import { loadPosePrior } from './prior/pose-prior';
+import { createLMWorkspace } from './solver/lm';
 import { frameQuality, sequenceTheta } from './quality';
 import { estimateBetas } from './shape';
 import type { FootMount } from './terms/foot-camera';
@@ -38,12 +39,12 @@ const REINIT_DISTANCE = 0.25;
  * Levenberg-Marquardt over sliding windows. With foot cameras, a first pass without them gives the
  * visual fit the per-session mounts are estimated from; a second pass adds the foot-camera term.
  */
-export function fitSequence(
+export async function fitSequence(
   input: FitInput,
   config: FitConfig = fitConfig(),
   progress?: FitProgress,
   signal?: AbortSignal,
-): FitResult {
+): Promise<FitResult> {
   const t0 = performance.now();
   const { model } = input;
   const prior = loadPosePrior(priorFileFor(model.file));
@@ -74,7 +75,7 @@ export function fitSequence(
   const report = (pass: number) => (fraction: number) =>
     progress?.((pass + fraction) / passes, passes > 1 ? `fitting (pass ${pass + 1} of 2)` : 'fitting');
 
-  runPass(ctx, seq, states, false, report(0), signal);
+  await runPass(ctx, seq, states, false, report(0), signal);
   const feet: { cam: FitFootCamera; mount: FootMount | null }[] = [];
   const mounts: MountEstimate[] = [];
   if (cams.length) {
@@ -86,7 +87,7 @@ export function fitSequence(
     ctx.feet = feet.flatMap(({ cam, mount }) =>
       mount ? [{ mount, poses: cam.poses, weights: cam.weights }] : [],
     );
-    if (ctx.feet.length) runPass(ctx, seq, states, true, report(1), signal);
+    if (ctx.feet.length) await runPass(ctx, seq, states, true, report(1), signal);
   }
   const theta = sequenceTheta(ctx, seq, prior.fixedJoints);
   const quality = frameQuality(ctx, seq, states[0], theta, feet, config);
@@ -117,14 +118,17 @@ export function fitSequence(
  * from Procrustes + IK at the start and wherever the warm start drifted from the triangulated torso).
  * Warm: frames already hold a solution (the previous pass).
  */
-function runPass(
+async function runPass(
   ctx: WindowContext,
   seq: Sequence,
   states: BodyState[],
   warm: boolean,
   progress: (fraction: number) => void,
   signal?: AbortSignal,
-): void {
+): Promise<void> {
+  let lastYield = performance.now();
+  // Windows of the same shape (all but the first and the last) reuse the solver's buffers.
+  const workspace = createLMWorkspace();
   const F = ctx.obs.frames;
   const { size, stride, iterations } = ctx.config.window;
   let filled = 0;
@@ -143,10 +147,15 @@ function runPass(
       copyFrame(seq, filled - 1, filled);
       if (drifted(ctx, seq, states[0], filled)) initFrame(ctx, seq, states[0], filled);
     }
-    const summary = solveWindow(ctx, seq, states, s, e, iterations, signal);
+    const summary = solveWindow(ctx, seq, states, s, e, iterations, signal, workspace);
     if (summary.termination === 'cancelled') throw new CancelledError();
     progress(Math.min(1, e / F));
     if (e === F) break;
+    // Let a worker's message loop run (a cancel arrives as a message) about every 50 ms.
+    if (performance.now() - lastYield > 50) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
   }
 }
 

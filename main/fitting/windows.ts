@@ -1,9 +1,11 @@
+import type { CameraCalibration } from '../../preload/api';
 import { axisAngleFromMatrix, mat3Mul, mat3MulABt, rodrigues } from '../geometry/rotation';
 import { createBodyState, setRootRef, type BodyLayout, type BodyState } from './body-state';
 import type { FitConfig } from './config';
 import type { Observations } from './observations';
 import type { PosePrior } from './prior/pose-prior';
-import { solveLM } from './solver/lm';
+import { gemanMcClure } from './solver/loss';
+import { solveLM, type LMWorkspace } from './solver/lm';
 import type { Problem, ResidualBlock, SolverSummary } from './solver/problem';
 import { footCameraBlock, type FootMount } from './terms/foot-camera';
 import { groundBlock } from './terms/ground';
@@ -55,30 +57,35 @@ export function rootAxisAngle(seq: Sequence, f: number, out: Float64Array): Floa
   return out;
 }
 
-/** The residual blocks of one frame (slot b of the window), every term but the temporal one. */
+/**
+ * The residual blocks of one frame (slot b of the window), every term but the temporal one: one
+ * reprojection block per keypoint over the views that see it.
+ */
 export function frameBlocks(ctx: WindowContext, state: BodyState, b: number, f: number): ResidualBlock[] {
   const { obs, config, prior } = ctx;
   const w = config.weights;
   const blocks: ResidualBlock[] = [];
   const { views: C, keypoints: K } = obs;
-  for (let c = 0; c < C; c++)
-    for (let k = 0; k < K; k++) {
-      const i = ((f * C + c) * K + k) * 3;
-      const conf = obs.obs[i + 2];
-      if (!(conf > 0) || !state.layout.keypointMap?.available[k]) continue;
-      blocks.push(
-        reprojectionBlock(
-          state,
-          b,
-          obs.cals[c],
-          k,
-          obs.obs[i],
-          obs.obs[i + 1],
-          w.reprojection * conf,
-          config.robustSigmaPx,
-        ),
-      );
+  const loss = gemanMcClure(config.robustSigmaPx);
+  for (let k = 0; k < K; k++) {
+    if (!state.layout.keypointMap?.available[k]) continue;
+    let count = 0;
+    for (let c = 0; c < C; c++) if (obs.obs[((f * C + c) * K + k) * 3 + 2] > 0) count++;
+    if (count === 0) continue;
+    const cals: CameraCalibration[] = [];
+    const pixels = new Float64Array(2 * count);
+    const weights = new Float64Array(count);
+    for (let c = 0, i = 0; c < C; c++) {
+      const o = ((f * C + c) * K + k) * 3;
+      const conf = obs.obs[o + 2];
+      if (!(conf > 0)) continue;
+      cals.push(obs.cals[c]);
+      pixels[2 * i] = obs.obs[o];
+      pixels[2 * i + 1] = obs.obs[o + 1];
+      weights[i++] = w.reprojection * conf;
     }
+    blocks.push(reprojectionBlock(state, b, cals, k, pixels, weights, loss));
+  }
   blocks.push(posePriorBlock(prior, b, w.posePrior), jointLimitsBlock(prior, b, w.jointLimits));
   if (config.ground) blocks.push(groundBlock(state, b, w.ground));
   for (const foot of ctx.feet) {
@@ -110,7 +117,8 @@ const Rrel = new Float64Array(9);
 /**
  * Solves frames [start, end) together with frame start-1 (when solved) held constant and coupled by the
  * temporal term. Frames start..end-1 must hold a warm start in seq. The roots are re-expressed as small
- * rotations about the first frame's root, solved, and written back as absolute rotations.
+ * rotations about the first frame's root, solved, and written back as absolute rotations. `workspace`
+ * carries the solver's buffers from window to window (all windows but the first and last share a shape).
  */
 export function solveWindow(
   ctx: WindowContext,
@@ -120,6 +128,7 @@ export function solveWindow(
   end: number,
   iterations: number,
   signal?: AbortSignal,
+  workspace?: LMWorkspace,
 ): SolverSummary {
   const { n } = seq;
   const first = start > 0 ? start - 1 : start;
@@ -142,14 +151,18 @@ export function solveWindow(
       blocks.push(temporalBlock(b - 1, n, ctx.config.weights.smoothTransl, ctx.config.weights.smoothTheta));
   }
   const problem: Problem = { params, constant, residualBlocks: blocks };
-  const summary = solveLM(problem, {
-    maxIterations: iterations,
-    functionTolerance: 1e-5,
-    gradientTolerance: 1e-10,
-    parameterTolerance: 1e-7,
-    initialLambda: 1e-3,
-    signal,
-  });
+  const summary = solveLM(
+    problem,
+    {
+      maxIterations: iterations,
+      functionTolerance: 1e-5,
+      gradientTolerance: 1e-10,
+      parameterTolerance: 1e-7,
+      initialLambda: 1e-3,
+      signal,
+    },
+    workspace,
+  );
   for (let b = 0; b < count; b++) {
     const f = first + b;
     if (constant[b]) continue;

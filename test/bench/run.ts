@@ -1,3 +1,4 @@
+import { benchFit } from './fit';
 import { benchLocalize } from './localize';
 import { benchSample } from './sample';
 import { benchStore } from './store';
@@ -7,6 +8,7 @@ const BENCHES: Record<string, () => Promise<Record<string, number | null>>> = {
   store: benchStore,
   sample: benchSample,
   localize: benchLocalize,
+  fit: benchFit,
 };
 
 async function main(): Promise<void> {

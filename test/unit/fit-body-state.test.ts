@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { landmarkVertices } from '../../main/body/landmarks';
 import { loadBodyModel } from '../../main/body/load-model';
+import { createWorkspace, evaluateBody } from '../../main/body/lbs';
 import {
   createBodyLayout,
   createBodyState,
   evaluateBodyState,
+  poseSubsetVertex,
   rigidDirectionJacobian,
   rigidPointJacobian,
   vertexJacobian,
@@ -91,8 +93,36 @@ describe('body state Jacobians (analytic vs finite differences)', () => {
     const s = layout.extraStart + 5;
     evaluateBodyState(state, x, true);
     const Jv = vertexJacobian(state, s, new Float64Array(3 * n)).slice();
-    const numV = numeric((xx) => (evaluateBodyState(state, xx, false), state.vertices.slice(s * 3, s * 3 + 3)), x, 3);
+    const posed = (xx: Float64Array) => {
+      evaluateBodyState(state, xx, false);
+      poseSubsetVertex(state, s);
+      return state.vertices.slice(s * 3, s * 3 + 3);
+    };
+    const numV = numeric(posed, x, 3);
     expect(maxDiff(Jv, numV)).toBeLessThan(1e-6);
+  });
+
+  it('poses extra vertices like the full model', () => {
+    const ws = createWorkspace(model);
+    const full = new Float32Array(model.numVertices * 3);
+    const betas = [0.3, -0.5, 0.2, 0, 0.1, 0];
+    const theta = new Float64Array(model.numJoints * 3);
+    rodrigues(state.rootRef, 0, [0, 0, 0], 0);
+    for (let seed = 1; seed <= 5; seed++) {
+      const x = randomX(n, seed);
+      x[3] = x[4] = x[5] = 0;
+      evaluateBodyState(state, x, false);
+      theta.fill(0);
+      for (let j = 1; j < model.numJoints; j++)
+        if (layout.offset[j] >= 0) theta.set(x.subarray(layout.offset[j], layout.offset[j] + 3), j * 3);
+      evaluateBody(model, ws, { betas, theta, transl: x.subarray(0, 3) }, full);
+      for (let s = layout.extraStart; s < layout.vertexIds.length; s++) {
+        const z = poseSubsetVertex(state, s);
+        const v = layout.vertexIds[s] * 3;
+        expect(z).toBe(state.vertices[s * 3 + 2]);
+        for (let c = 0; c < 3; c++) expect(state.vertices[s * 3 + c]).toBeCloseTo(full[v + c], 5);
+      }
+    }
   });
 
   it('matches the full model at theta = 0 and rejects unknown joints', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockBandSystem } from '../../main/fitting/solver/block-band';
-import { DEFAULT_SOLVER_OPTIONS, solveLM } from '../../main/fitting/solver/lm';
+import { createLMWorkspace, DEFAULT_SOLVER_OPTIONS, solveLM } from '../../main/fitting/solver/lm';
 import { correctGroup, gemanMcClure, huber, trivialLoss } from '../../main/fitting/solver/loss';
 import type { LossFunction, Problem, ResidualBlock, SolverOptions } from '../../main/fitting/solver/problem';
 
@@ -343,7 +343,8 @@ describe('Levenberg-Marquardt', () => {
     expect(Array.from(problem.params[0])).toEqual(Array.from(before[0]));
     expect(Array.from(problem.params[5])).toEqual(Array.from(before[5]));
     const a = flat({ params: problem.params.filter((_, b) => freeIndex[b] >= 0), residualBlocks: [] });
-    flat(reduced).forEach((v, i) => expect(Math.abs(a[i] - v)).toBeLessThan(1e-9));
+    // Both stop where F no longer resolves the minimiser (|g| ~ 1e-8 at F ~ 10): equal to that, not bitwise.
+    flat(reduced).forEach((v, i) => expect(Math.abs(a[i] - v)).toBeLessThan(1e-7));
     expect(Math.abs(a[0] - before[1][0])).toBeGreaterThan(1e-3); // the free blocks did move
   });
 
@@ -497,5 +498,205 @@ describe('Levenberg-Marquardt', () => {
     const q = chainProblem(3, 6);
     q.residualBlocks.push(block([1], 3, () => true, huber(1), 2));
     expect(() => solveLM(q, TIGHT)).toThrow(/lossGroup 2 does not divide numResiduals 3/);
+    const scaled = chainProblem(3, 6);
+    scaled.residualBlocks.push({ ...block([1], 4, () => true, huber(1), 2), lossScale: [1] });
+    expect(() => solveLM(scaled, TIGHT)).toThrow(/1 loss scales for 2 loss groups/);
+    const odd = chainProblem(3, 6);
+    odd.residualBlocks.push({ ...block([1], 4, () => true, huber(1), 2), activeRows: () => 3 });
+    expect(() => solveLM(odd, TIGHT)).toThrow(/reports 3 active rows of 4/);
+  });
+
+  it('scales a loss per group like residuals and a loss scaled by hand', () => {
+    // a rho_sigma(|e|^2) per pixel (lossScale) is sqrt(a) e under Geman-McClure of scale sqrt(a) sigma.
+    const rand = rng(12);
+    const a = [0.7, 0.2, 1.5];
+    const targets = Array.from({ length: 6 }, () => 4 * (rand() - 0.5));
+    targets[4] += 30; // an outlier pixel
+    const make = (scaled: boolean): Problem => ({
+      params: [Float64Array.of(0.3, -0.2)],
+      residualBlocks: [0, 1].map((i) => ({
+        ...block(
+          [0],
+          6,
+          ([x], r, J) => {
+            for (let g = 0; g < 3; g++)
+              for (let c = 0; c < 2; c++) {
+                const row = 2 * g + c;
+                const s = scaled ? 1 : Math.sqrt(a[g]);
+                r[row] = s * ((g + 1) * x[c] + 0.1 * x[c] * x[c] + i - targets[row]);
+                if (J) J[0][row * 2 + c] = s * (g + 1 + 0.2 * x[c]);
+              }
+          },
+          scaled ? gemanMcClure(2) : null,
+          2,
+        ),
+        ...(scaled ? { lossScale: a } : {}),
+      })),
+    });
+    const plain = make(false);
+    plain.residualBlocks = plain.residualBlocks.flatMap((rb) =>
+      [0, 1, 2].map((g): ResidualBlock => ({
+        blocks: [0],
+        numResiduals: 2,
+        loss: gemanMcClure(2 * Math.sqrt(a[g])),
+        evaluate: (x, r, J) => {
+          const rr = new Float64Array(6);
+          const JJ = J ? [new Float64Array(12)] : null;
+          rb.evaluate(x, rr, JJ);
+          r.set(rr.subarray(2 * g, 2 * g + 2));
+          if (J) J[0].set(JJ![0].subarray(4 * g, 4 * g + 4));
+          return true;
+        },
+      })),
+    );
+    const byScale = make(true);
+    const s1 = solveLM(byScale, TIGHT);
+    const s2 = solveLM(plain, TIGHT);
+    expect(s1.initialCost).toBeCloseTo(s2.initialCost, 12);
+    expect(s1.finalCost).toBeCloseTo(s2.finalCost, 12);
+    expect(s1.termination).toBe('converged');
+    expect(s1.finalCost).toBeLessThan(s1.initialCost - 0.5);
+    flat(byScale).forEach((v, i) => expect(v).toBeCloseTo(flat(plain)[i], 6));
+    // Without a loss, lossScale weighs the squared rows.
+    const linear = (scale: number[] | null): Problem => ({
+      params: [Float64Array.of(0)],
+      residualBlocks: [
+        {
+          ...block([0], 2, ([x], r, J) => {
+            r[0] = x[0] - 1;
+            r[1] = x[0] - 4;
+            if (J) J[0].set([1, 1]);
+          }),
+          ...(scale ? { lossScale: scale, lossGroup: 1 } : {}),
+        },
+      ],
+    });
+    const weighted = linear([3, 1]);
+    solveLM(weighted, TIGHT);
+    expect(weighted.params[0][0]).toBeCloseTo((3 * 1 + 1 * 4) / 4, 7);
+  });
+
+  it('uses only the active rows of a hinge block', () => {
+    // r_i = max(0, x - c_i) over 50 thresholds, with the active rows first, against all rows.
+    const c = Array.from({ length: 50 }, (_, i) => i / 10);
+    const hinge = (compact: boolean): Problem => {
+      let active = 50;
+      const rb = block([0], 50, ([x], r, J) => {
+        let k = 0;
+        r.fill(0);
+        for (let i = 0; i < 50; i++) {
+          const e = x[0] - c[i];
+          if (compact && e <= 0) continue;
+          r[k] = Math.max(0, e);
+          if (J && e > 0) J[0][k] = 1;
+          k++;
+        }
+        active = compact ? k : 50;
+      });
+      const pull = block([0], 1, ([x], r, J) => {
+        r[0] = 0.3 * (x[0] - 6);
+        if (J) J[0][0] = 0.3;
+      });
+      return { params: [Float64Array.of(5.5)], residualBlocks: [{ ...rb, activeRows: () => active }, pull] };
+    };
+    const compact = hinge(true);
+    const full = hinge(false);
+    const s1 = solveLM(compact, TIGHT);
+    const s2 = solveLM(full, TIGHT);
+    expect(s1.initialCost).toBeCloseTo(s2.initialCost, 12);
+    expect(s1.finalCost).toBeCloseTo(s2.finalCost, 12);
+    expect(compact.params[0][0]).toBeCloseTo(full.params[0][0], 10);
+    // Equilibrium where the active hinges' pull sum_i (x - c_i) balances 0.09 (6 - x): x = 0.2718...
+    expect(compact.params[0][0]).toBeCloseTo(0.28 / 1.03, 8);
+  });
+
+  it('reuses a workspace across problems, narrowing the envelope and widening it when H grows', () => {
+    const ws = createLMWorkspace();
+    // Two windows of the same structure, then another structure, each equal to a fresh solve.
+    for (const seed of [21, 22]) {
+      const a = chainProblem(10, seed);
+      const b = clone(a);
+      solveLM(a, TIGHT, ws);
+      solveLM(b, TIGHT);
+      const fa = flat(a);
+      flat(b).forEach((v, i) => expect(Math.abs(fa[i] - v)).toBeLessThan(1e-7));
+    }
+    const first = ws.system;
+    expect(first!.rowPtr[first!.n]).toBeLessThan(first!.h.length + 1);
+    const other = chainProblem(7, 23);
+    solveLM(other, TIGHT, ws);
+    expect(ws.system).not.toBe(first);
+
+    // A coupling that is exactly zero at the start: the narrowed envelope misses it, accumulate reports
+    // the overflow, and the widened system still reaches the dense solution.
+    const grow = chainProblem(6, 24);
+    // The last block's last component couples to nothing before its block but through this term.
+    grow.residualBlocks.push(
+      block([4, 5], 1, ([p, q], r, J) => {
+        r[0] = p[1] * q[4] - 0.3;
+        if (J) {
+          J[0][1] = q[4];
+          J[1][4] = p[1];
+        }
+      }),
+    );
+    grow.params[5][4] = 0; // dr/dp[1] = 0 at the start
+    const sys = new BlockBandSystem(
+      grow.params.map((p) => p.length),
+      null,
+      grow.residualBlocks.map((rb) => rb.blocks),
+    );
+    const accumulate = () => {
+      sys.reset();
+      for (const rb of grow.residualBlocks) {
+        const x = rb.blocks.map((b) => grow.params[b]);
+        const r = new Float64Array(rb.numResiduals);
+        const J = x.map((p) => new Float64Array(rb.numResiduals * p.length));
+        rb.evaluate(x, r, J);
+        sys.accumulate(rb.blocks, J, r, rb.numResiduals);
+      }
+    };
+    accumulate();
+    const wide = sys.h.length;
+    sys.learnEnvelope();
+    expect(sys.h.length).toBeLessThan(wide);
+    expectBandEquals(sys, normalEquations(grow).H, normalEquations(grow).g);
+    grow.params[5][4] = 0.5;
+    accumulate();
+    expect(sys.overflowed).toBe(true);
+    sys.widen();
+    accumulate();
+    expect(sys.overflowed).toBe(false);
+    expectBandEquals(sys, normalEquations(grow).H, normalEquations(grow).g);
+    grow.params[5][4] = 0;
+    const ref = clone(grow);
+    denseGaussNewton(ref);
+    expect(solveLM(grow, TIGHT).termination).toBe('converged');
+    const fg = flat(grow);
+    flat(ref).forEach((v, i) => expect(Math.abs(fg[i] - v)).toBeLessThan(1e-7));
+  });
+
+  it("accumulates a triangular block (rows within the first row's columns) like single rows", () => {
+    const rand = rng(31);
+    const n = 40;
+    const J = new Float64Array(n * n);
+    for (let r = 0; r < n; r++) for (let c = r; c < n; c++) J[r * n + c] = rand() - 0.5;
+    const res = Float64Array.from({ length: n }, () => rand() - 0.5);
+    const sys = new BlockBandSystem([n], null, [[0]]);
+    sys.reset();
+    sys.accumulate([0], [J], res, n);
+    const H = Array.from({ length: n }, (_, a) =>
+      Float64Array.from({ length: n }, (_, b) => {
+        let s = 0;
+        for (let r = 0; r < n; r++) s += J[r * n + a] * J[r * n + b];
+        return s;
+      }),
+    );
+    const g = Float64Array.from({ length: n }, (_, a) => {
+      let s = 0;
+      for (let r = 0; r < n; r++) s += J[r * n + a] * res[r];
+      return s;
+    });
+    expectBandEquals(sys, H, g);
   });
 });

@@ -3,13 +3,20 @@ import { describe, expect, it } from 'vitest';
 import type { CameraCalibration } from '../../preload/api';
 import { landmarkVertices } from '../../main/body/landmarks';
 import { loadBodyModel } from '../../main/body/load-model';
-import { createBodyLayout, createBodyState, evaluateBodyState, setRootRef } from '../../main/fitting/body-state';
+import {
+  createBodyLayout,
+  createBodyState,
+  evaluateBodyState,
+  poseSubsetVertex,
+  setRootRef,
+} from '../../main/fitting/body-state';
 import { footCameraBlock } from '../../main/fitting/terms/foot-camera';
 import { groundBlock } from '../../main/fitting/terms/ground';
 import { keypoints3dBlock } from '../../main/fitting/terms/keypoints3d';
 import { reprojectionBlock } from '../../main/fitting/terms/reprojection';
 import { temporalBlock } from '../../main/fitting/terms/temporal';
 import { checkJacobian } from '../../main/fitting/solver/check-jacobian';
+import { gemanMcClure } from '../../main/fitting/solver/loss';
 import { projectPoint } from '../../main/geometry/camera';
 import { rodrigues } from '../../main/geometry/rotation';
 import { REPO_ROOT } from './fixtures';
@@ -52,12 +59,20 @@ describe('fit terms: analytic Jacobians match finite differences', () => {
     evaluateBodyState(state, x, false);
     const pix = projectPoint(cal, state.keypoints.subarray(4 * 3, 4 * 3 + 3), new Float64Array(2));
     expect(Number.isFinite(pix[0])).toBe(true);
-    const block = reprojectionBlock(state, 0, cal, 4, pix[0] + 7, pix[1] - 3, 0.7, 20);
+    // The keypoint in two views (the second a copy of the first, moved 0.4 m along x).
+    const cal2 = { ...cal, t: cal.t.map((v, i) => v + 0.4 * cal.R[i * 3]) };
+    const pix2 = projectPoint(cal2, state.keypoints.subarray(4 * 3, 4 * 3 + 3), new Float64Array(2));
+    const pixels = Float64Array.of(pix[0] + 7, pix[1] - 3, pix2[0] - 2, pix2[1] + 40);
+    const weights = Float64Array.of(0.7, 0.3);
+    const block = reprojectionBlock(state, 0, [cal, cal2], 4, pixels, weights, gemanMcClure(20));
+    expect(block.numResiduals).toBe(4);
+    expect(Array.from(block.lossScale!)).toEqual([0.7, 0.3]);
     const check = checkJacobian(block, [x]);
     expect(check.maxRelError).toBeLessThan(1e-5);
-    const r = new Float64Array(2);
+    const r = new Float64Array(4);
     block.evaluate([x], r, null);
-    expect(r[0]).toBeCloseTo(-7 * Math.sqrt(0.7), 6);
+    expect(r[0]).toBeCloseTo(-7, 6);
+    expect(r[3]).toBeCloseTo(-40, 6);
   });
 
   it('3D keypoints, ground hinge, temporal and foot camera', () => {
@@ -73,6 +88,30 @@ describe('fit terms: analytic Jacobians match finite differences', () => {
     ground.evaluate([x], r, null);
     expect(r.some((v) => v > 0)).toBe(true);
     expect(checkJacobian(ground, [x], 1e-7).maxRelError).toBeLessThan(1e-4);
+
+    // The contact cache skins only vertices near the floor: the same rows as every vertex's hinge, along
+    // a path that lowers the body through the floor in small steps and then jumps.
+    evaluateBodyState(state, x, false);
+    let lowest = Infinity;
+    for (let v = layout.extraStart; v < layout.vertexIds.length; v++)
+      lowest = Math.min(lowest, poseSubsetVertex(state, v));
+    const path = [0.2, 0.1, 0.05, 0.02, 0.0, -0.004, -0.01, -0.02, -0.03, -0.08, -0.5, 0.4, -0.02];
+    let touched = 0;
+    for (const dz of path) {
+      const xp = Float64Array.from(x);
+      xp[2] = x[2] - lowest + dz;
+      xp[9] += 0.1 * dz;
+      ground.evaluate([xp], r, null);
+      const rows = Array.from(r.subarray(0, ground.activeRows!())).sort((a, b) => a - b);
+      const all: number[] = [];
+      for (let v = layout.extraStart; v < layout.vertexIds.length; v++) {
+        const z = poseSubsetVertex(state, v);
+        if (z < 0) all.push(-100 * z);
+      }
+      expect(rows).toEqual(all.sort((a, b) => a - b));
+      touched += all.length > 0 ? 1 : 0;
+    }
+    expect(touched).toBeGreaterThan(5);
 
     const temporal = temporalBlock(0, n, 100, 10);
     expect(checkJacobian(temporal, [x, frameX(3)]).maxRelError).toBeLessThan(1e-6);

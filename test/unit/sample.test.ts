@@ -9,6 +9,9 @@ import { readNpz } from '../../main/body/npz';
 import { FFMPEG_PATH } from '../../main/capture/ffmpeg';
 import { manifestSchema } from '../../main/capture/manifest';
 import { makeSample, type SampleSummary } from '../../main/capture/sample/make-sample';
+import { mpjpeMm, posedJoints } from '../../main/fitting/joint-error';
+import { fitSequence } from '../../main/fitting/fit-sequence';
+import { sampleFitInput } from '../../main/fitting/sample-input';
 import { projectPoint } from '../../main/geometry/camera';
 import { getSession } from '../../main/store/sessions';
 import { cleanupTempDirs, REPO_ROOT, tempDir } from './fixtures';
@@ -27,6 +30,7 @@ interface GroundTruthJson {
   }>;
   boards: BoardSpec[];
   keypoints: { names: string[] };
+  mounts: { name: string; offset: number[] }[];
 }
 
 function keypointFile(dir: string, cam: string, f: number): number[] {
@@ -216,6 +220,22 @@ describe('embedded sample capture session', () => {
       expect(stored.groundTruth).toBe(join(dir, 'ground_truth.json'));
     } finally {
       await ctx.close();
+    }
+  }, 120_000);
+
+  it('the body fit follows the sample on its first 120 frames and recovers the foot-camera mounts', async () => {
+    const model = join(NATIVE, 'models', 'anny-cmu31.npz');
+    const input = sampleFitInput(dir, model, 120);
+    const fit = await fitSequence(input);
+    const truth = readNpz(join(dir, 'ground_truth.npz'));
+    const fitted = posedJoints(input.model, fit.betas, fit.theta, fit.transl);
+    expect(mpjpeMm(fitted, truth.joints.data as Float32Array, input.model.jointNames)).toBeLessThan(30);
+    expect(fit.stats.maxPenetrationMm).toBeLessThan(5);
+    expect(fit.mounts.map((m) => m.camera).sort()).toEqual(['foot-left', 'foot-right']);
+    for (const m of fit.mounts) {
+      const g = gt.mounts.find((x) => x.name === m.camera)!;
+      const offsetErrMm = Math.hypot(...m.offset.map((o, i) => o - g.offset[i])) * 1000;
+      expect(offsetErrMm).toBeLessThan(15);
     }
   }, 120_000);
 });

@@ -3,19 +3,23 @@
  *
  *   H = J^T J (block-banded: H_ab = 0 when blocks a, b never share a residual block),  g = J^T r,
  *
- * stored as a lower-triangular scalar envelope (skyline): row i keeps columns rowStart[i]..i, where
- * rowStart[i] is the first column of the earliest block coupled to i's block. The Cholesky factor of a
- * matrix has no fill outside its envelope (George & Liu 1981, ch. 4), so H + D is factored in place of a
- * copy of the same storage: a block-banded Cholesky whose off-diagonal blocks are dense. Constant blocks
- * are not in the system. Everything is allocated when the structure is built.
+ * stored as a lower-triangular scalar envelope (skyline): row i keeps columns rowStart[i]..i. The Cholesky
+ * factor of a matrix has no fill outside its envelope (George & Liu 1981, ch. 4), so H + D is factored in
+ * place of a copy of the same storage. The envelope starts as the block envelope (row i from the first
+ * column of the earliest block coupled to i's block: dense off-diagonal blocks) and, after the first
+ * accumulation, is narrowed to each row's first nonzero column of H (kept nondecreasing): a temporal term
+ * couples consecutive frames through a diagonal block only, which halves the factorisation. A later H with
+ * an entry outside the narrowed envelope is reported (`overflowed`) and the caller widens back and
+ * re-accumulates. Constant blocks are not in the system.
  */
+
+import { envelopePointers, factorEnvelope, solveEnvelope } from './envelope-cholesky';
 
 /** Marquardt's scaling of the damping, clamped like Ceres' min/max_lm_diagonal. */
 export const MIN_LM_DIAGONAL = 1e-6;
 export const MAX_LM_DIAGONAL = 1e32;
 /** Longest run of rows sharing a sparsity pattern added as one Gram matrix (16 = a pixel in 8 views). */
 const MAX_RUN = 16;
-
 export class BlockBandSystem {
   /** Scalar size of the system (the free parameters). */
   readonly n: number;
@@ -29,12 +33,21 @@ export class BlockBandSystem {
   /** The damping D (diagonal) of the last `factor` call. */
   readonly damping: Float64Array;
   /** First stored column of each row, and offset of row i's column rowStart[i] in `h` / `l`. */
-  readonly rowStart: Int32Array;
-  readonly rowPtr: Int32Array;
+  rowStart: Int32Array;
+  rowPtr: Int32Array;
   /** Lower triangle of H within the envelope. */
-  readonly h: Float64Array;
+  h: Float64Array;
   /** Cholesky factor L of H + D, same layout. */
-  readonly l: Float64Array;
+  l: Float64Array;
+  /** Set by accumulate when H has an entry outside a narrowed envelope (that part was not added). */
+  overflowed = false;
+  /** The block envelope's row starts, and whether the envelope may still be narrowed. */
+  private readonly blockRowStart: Int32Array;
+  private narrowable = true;
+  /** What the structure was built from, for sameStructure. */
+  private readonly constantKey: Uint8Array;
+  private readonly firstCoupled: Int32Array;
+  private readonly maxCols: number;
   private readonly nzIndex: Int32Array;
   private readonly nzValue: Float64Array;
   /** 1 / L_ii of the last factor. */
@@ -91,22 +104,18 @@ export class BlockBandSystem {
       for (const b of blocks) if (freeIndex[b] >= 0 && first < firstCoupled[b]) firstCoupled[b] = first;
     }
     this.bandwidth = bandwidth;
-    this.rowStart = new Int32Array(n);
-    this.rowPtr = new Int32Array(n + 1);
-    let nnz = 0;
+    this.constantKey = Uint8Array.from({ length: nb }, (_, b) => (constant !== null && constant[b] ? 1 : 0));
+    this.firstCoupled = firstCoupled;
+    this.maxCols = maxCols;
+    this.blockRowStart = new Int32Array(n);
     for (let b = 0; b < nb; b++) {
       const off = this.blockOffset[b];
-      if (off < 0) continue;
-      const start = this.blockOffset[firstCoupled[b]];
-      for (let i = off; i < off + blockSize[b]; i++) {
-        this.rowStart[i] = start;
-        this.rowPtr[i] = nnz;
-        nnz += i - start + 1;
-      }
+      if (off >= 0) this.blockRowStart.fill(this.blockOffset[firstCoupled[b]], off, off + blockSize[b]);
     }
-    this.rowPtr[n] = nnz;
-    this.h = new Float64Array(nnz);
-    this.l = new Float64Array(nnz);
+    this.rowStart = this.blockRowStart.slice();
+    this.rowPtr = envelopePointers(this.rowStart);
+    this.h = new Float64Array(this.rowPtr[n]);
+    this.l = new Float64Array(this.rowPtr[n]);
     this.g = new Float64Array(n);
     this.damping = new Float64Array(n);
     this.invDiag = new Float64Array(n);
@@ -116,19 +125,92 @@ export class BlockBandSystem {
     this.runValue = new Float64Array(maxCols * MAX_RUN);
   }
 
+  /** Whether a problem of this shape has the same system (so a solver can keep it, envelope and all). */
+  sameStructure(
+    blockSize: ArrayLike<number>,
+    constant: ArrayLike<number> | null,
+    residualBlocks: readonly (readonly number[])[],
+  ): boolean {
+    const nb = blockSize.length;
+    if (nb !== this.blockSize.length) return false;
+    for (let b = 0; b < nb; b++) {
+      if (blockSize[b] !== this.blockSize[b]) return false;
+      if ((constant !== null && constant[b] ? 1 : 0) !== this.constantKey[b]) return false;
+    }
+    const first = new Int32Array(nb);
+    for (let b = 0; b < nb; b++) first[b] = b;
+    let maxCols = 0;
+    for (const blocks of residualBlocks) {
+      let f = -1;
+      let cols = 0;
+      for (const b of blocks) {
+        if (this.constantKey[b]) continue;
+        if (f < 0) f = b;
+        cols += blockSize[b];
+      }
+      if (f < 0) continue;
+      if (cols > maxCols) maxCols = cols;
+      for (const b of blocks) if (!this.constantKey[b] && f < first[b]) first[b] = f;
+    }
+    if (maxCols > this.maxCols) return false;
+    for (let b = 0; b < nb; b++) if (first[b] !== this.firstCoupled[b]) return false;
+    return true;
+  }
+
   /** Zeroes H and g before a new linearisation. */
   reset(): void {
     this.h.fill(0);
     this.g.fill(0);
+    this.overflowed = false;
+  }
+
+  /**
+   * Narrows the envelope to the current H's first nonzero column per row (made nondecreasing, which
+   * accumulate's overflow test relies on), once; H is moved to the new layout.
+   */
+  learnEnvelope(): void {
+    if (!this.narrowable) return;
+    this.narrowable = false;
+    const n = this.n;
+    const start = new Int32Array(n);
+    let next = n;
+    for (let i = n - 1; i >= 0; i--) {
+      let j = this.rowStart[i];
+      const p = this.rowPtr[i] - j;
+      while (j < i && this.h[p + j] === 0) j++;
+      next = Math.min(next, j);
+      start[i] = next;
+    }
+    this.setEnvelope(start);
+  }
+
+  /** Back to the block envelope for good (H is kept). */
+  widen(): void {
+    this.narrowable = false;
+    this.setEnvelope(this.blockRowStart);
+  }
+
+  private setEnvelope(start: Int32Array): void {
+    const ptr = envelopePointers(start);
+    const h = new Float64Array(ptr[this.n]);
+    for (let i = 0; i < this.n; i++) {
+      const s = Math.max(start[i], this.rowStart[i]);
+      const src = this.rowPtr[i] - this.rowStart[i];
+      h.set(this.h.subarray(src + s, src + i + 1), ptr[i] - start[i] + s);
+    }
+    this.rowStart = start.slice();
+    this.rowPtr = ptr;
+    this.h = h;
+    this.l = new Float64Array(ptr[this.n]);
   }
 
   /**
    * Adds a residual block's rows: H += J^T J, g += J^T r. `jacobians[k]` (rows x blockSize[blocks[k]],
    * row-major) belongs to parameter block blocks[k]; constant blocks' are ignored. Per row, the nonzero
    * columns are gathered once and the update runs over those only (Jacobian rows of body terms touch ~20
-   * of ~60 columns). Consecutive rows with the same nonzero columns (u and v of a pixel, a keypoint in
-   * every view) form a run whose Gram matrix V^T V is added in one pass, dividing the scattered writes
-   * into H by the run length.
+   * of ~60 columns). Consecutive rows within the nonzero columns of a run's first row (u and v of a
+   * pixel, a keypoint in every view, the rows of a triangular factor) join the run, whose Gram matrix
+   * V^T V is added in one pass, dividing the scattered writes into H by the run length.
    */
   accumulate(
     blocks: readonly number[],
@@ -155,13 +237,21 @@ export class BlockBandSystem {
       let next = -1;
       for (r++; r < rows; r++) {
         next = this.gather(blocks, jacobians, r, idx, val);
-        let same = len < MAX_RUN && next === cnt;
-        for (let a = 0; same && a < cnt; a++) same = idx[a] === runIdx[a];
-        if (!same) break;
-        for (let a = 0; a < cnt; a++) runVal[a * MAX_RUN + len] = val[a];
+        // Row r joins when its columns are among the run's and at least half as many (a triangular
+        // block, e.g. a prior's Cholesky factor, forms runs too): the run's column k of row r, zero-filled.
+        if (len === MAX_RUN || next > cnt || 2 * next < cnt) break;
+        let p = 0;
+        for (let a = 0, e = len; a < cnt; a++, e += MAX_RUN) {
+          if (p < next && idx[p] === runIdx[a]) runVal[e] = val[p++];
+          else runVal[e] = 0;
+        }
+        if (p !== next) break;
         runRes[len++] = residuals[r];
       }
-      this.addRun(cnt, len);
+      // Columns ascend and rowStart does not decrease, so the run fits when its first column is in
+      // the envelope of its last row.
+      if (cnt > 0 && runIdx[0] < this.rowStart[runIdx[cnt - 1]]) this.overflowed = true;
+      else this.addRun(cnt, len);
       cnt = next;
     }
   }
@@ -252,154 +342,19 @@ export class BlockBandSystem {
 
   /**
    * Factors H + D = L L^T with D = mu clamp(diag(H)) (Madsen, Nielsen & Tingleff 2004, eq. 3.13 with
-   * Marquardt's scaling). Row-oriented envelope Cholesky: for j in rowStart[i]..i,
-   *   L_ij = (A_ij - sum_{k = max(start_i, start_j)}^{j-1} L_ik L_jk) / L_jj,
-   *   L_ii = sqrt(A_ii - sum_k L_ik^2).
-   * Returns false when a pivot is not positive (H + D not numerically positive definite).
+   * Marquardt's scaling), in the envelope (envelope-cholesky.ts). Returns false when a pivot is not positive (H + D not numerically positive definite).
    */
   factor(mu: number): boolean {
     this.setDamping(mu);
     const l = this.l;
     l.set(this.h);
     for (let i = 0; i < this.n; i++) l[this.rowPtr[i + 1] - 1] += this.damping[i];
-    let i = 0;
-    while (i < this.n) {
-      if (i + 1 < this.n && this.rowStart[i + 1] === this.rowStart[i]) {
-        if (!this.factorRowPair(i)) return false;
-        i += 2;
-      } else {
-        if (!this.factorRow(i)) return false;
-        i += 1;
-      }
-    }
-    return true;
-  }
-
-  /** Row i of L (rows < i done). Two accumulators break the floating-point add chain of the dot. */
-  private factorRow(i: number): boolean {
-    const l = this.l;
-    const rowStart = this.rowStart;
-    const rowPtr = this.rowPtr;
-    const invDiag = this.invDiag;
-    const si = rowStart[i];
-    const pi = rowPtr[i] - si; // L_ik = l[pi + k]
-    for (let j = si; j <= i; j++) {
-      const sj = rowStart[j];
-      const pj = rowPtr[j] - sj;
-      let s0 = l[pi + j];
-      let s1 = 0;
-      let k = si > sj ? si : sj;
-      for (; k + 1 < j; k += 2) {
-        s0 -= l[pi + k] * l[pj + k];
-        s1 -= l[pi + k + 1] * l[pj + k + 1];
-      }
-      if (k < j) s0 -= l[pi + k] * l[pj + k];
-      const s = s0 + s1;
-      if (j < i) {
-        l[pi + j] = s * invDiag[j];
-      } else {
-        if (!(s > 0) || !Number.isFinite(s)) return false;
-        l[pi + i] = Math.sqrt(s);
-        invDiag[i] = 1 / l[pi + i];
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Rows i and q = i + 1 of L together (same rowStart): for j < i both read row j, so each L_jk is loaded
-   * once for two products; then L_ii, L_qi and L_qq.
-   */
-  private factorRowPair(i: number): boolean {
-    const l = this.l;
-    const rowStart = this.rowStart;
-    const rowPtr = this.rowPtr;
-    const invDiag = this.invDiag;
-    const si = rowStart[i];
-    const pi = rowPtr[i] - si;
-    const pq = rowPtr[i + 1] - si;
-    for (let j = si; j < i; j++) {
-      const sj = rowStart[j];
-      const pj = rowPtr[j] - sj;
-      let a0 = l[pi + j];
-      let a1 = 0;
-      let b0 = l[pq + j];
-      let b1 = 0;
-      let k = si > sj ? si : sj;
-      for (; k + 1 < j; k += 2) {
-        const x0 = l[pj + k];
-        const x1 = l[pj + k + 1];
-        a0 -= l[pi + k] * x0;
-        b0 -= l[pq + k] * x0;
-        a1 -= l[pi + k + 1] * x1;
-        b1 -= l[pq + k + 1] * x1;
-      }
-      if (k < j) {
-        a0 -= l[pi + k] * l[pj + k];
-        b0 -= l[pq + k] * l[pj + k];
-      }
-      l[pi + j] = (a0 + a1) * invDiag[j];
-      l[pq + j] = (b0 + b1) * invDiag[j];
-    }
-    let s0 = l[pi + i];
-    let t0 = l[pq + i];
-    let u0 = l[pq + i + 1];
-    let s1 = 0;
-    let t1 = 0;
-    let u1 = 0;
-    let k = si;
-    for (; k + 1 < i; k += 2) {
-      const x0 = l[pi + k];
-      const x1 = l[pi + k + 1];
-      const y0 = l[pq + k];
-      const y1 = l[pq + k + 1];
-      s0 -= x0 * x0;
-      s1 -= x1 * x1;
-      t0 -= y0 * x0;
-      t1 -= y1 * x1;
-      u0 -= y0 * y0;
-      u1 -= y1 * y1;
-    }
-    if (k < i) {
-      s0 -= l[pi + k] * l[pi + k];
-      t0 -= l[pq + k] * l[pi + k];
-      u0 -= l[pq + k] * l[pq + k];
-    }
-    const s = s0 + s1;
-    if (!(s > 0) || !Number.isFinite(s)) return false;
-    l[pi + i] = Math.sqrt(s);
-    invDiag[i] = 1 / l[pi + i];
-    const lqi = (t0 + t1) * invDiag[i];
-    l[pq + i] = lqi;
-    const u = u0 + u1 - lqi * lqi;
-    if (!(u > 0) || !Number.isFinite(u)) return false;
-    l[pq + i + 1] = Math.sqrt(u);
-    invDiag[i + 1] = 1 / l[pq + i + 1];
-    return true;
+    return factorEnvelope(l, this.rowStart, this.rowPtr, this.invDiag);
   }
 
   /** Solves L L^T x = rhs with the last factor (x may alias rhs). */
   solve(rhs: Float64Array, x: Float64Array): void {
-    const l = this.l;
-    const rowPtr = this.rowPtr;
-    const rowStart = this.rowStart;
-    const n = this.n;
     if (x !== rhs) x.set(rhs);
-    // Forward: L y = rhs (row dot products).
-    for (let i = 0; i < n; i++) {
-      const si = rowStart[i];
-      const pi = rowPtr[i] - si;
-      let s = x[i];
-      for (let k = si; k < i; k++) s -= l[pi + k] * x[k];
-      x[i] = s * this.invDiag[i];
-    }
-    // Backward: L^T x = y (column sweeps of the rows).
-    for (let i = n - 1; i >= 0; i--) {
-      const si = rowStart[i];
-      const pi = rowPtr[i] - si;
-      const xi = x[i] * this.invDiag[i];
-      x[i] = xi;
-      for (let k = si; k < i; k++) x[k] -= l[pi + k] * xi;
-    }
+    solveEnvelope(this.l, this.rowStart, this.rowPtr, this.invDiag, x);
   }
 }

@@ -32,26 +32,52 @@ const MIN_RELATIVE_DECREASE = 1e-3;
 const MIN_MU = 1e-16;
 const MAX_MU = 1e32;
 
-/** Per residual block: views into shared scratch, made once per solve. */
+/** Per residual block: views into the workspace's shared scratch, made once per solve. */
 interface BlockEval {
   block: ResidualBlock;
   params: Float64Array[];
   residuals: Float64Array;
-  /** Zero-filled before each evaluation with Jacobians, one per block read. */
+  /** All zero before each evaluation with Jacobians (the rows used are zeroed again after), one per block read. */
   jacobians: Float64Array[];
   /** The free blocks' Jacobians and widths, which the corrector and H need. */
   freeJacobians: Float64Array[];
   freeCols: Int32Array;
+  /** Widths of all blocks read, for re-zeroing the rows used. */
+  cols: Int32Array;
+  /** Rows per loss group (1 for a plain block). */
   group: number;
 }
 
-interface Workspace {
-  system: BlockBandSystem;
+/**
+ * Buffers of a solve, reusable by later solves of problems with the same structure (parameter block
+ * sizes, constant blocks and the blocks each residual block reads), as sliding windows are: the normal
+ * equations (with the envelope learned from H, block-band.ts) are kept, the scratch only grows.
+ */
+export interface LMWorkspace {
+  system: BlockBandSystem | null;
   evals: BlockEval[];
   /** Free parameter blocks (ascending) for copying x in and out. */
   freeBlocks: number[];
   xSave: Float64Array;
   dx: Float64Array;
+  /** Residual scratch, and one Jacobian scratch per position k of a block read (kept all zero). */
+  resScratch: Float64Array;
+  jacScratch: Float64Array[];
+  /** False while a block may have left Jacobian scratch dirty (an evaluation threw). */
+  clean: boolean;
+}
+
+export function createLMWorkspace(): LMWorkspace {
+  return {
+    system: null,
+    evals: [],
+    freeBlocks: [],
+    xSave: new Float64Array(0),
+    dx: new Float64Array(0),
+    resScratch: new Float64Array(0),
+    jacScratch: [],
+    clean: true,
+  };
 }
 
 function fail(message: string): never {
@@ -80,8 +106,19 @@ function validate(problem: Problem, options: SolverOptions): void {
       fail(`residual block ${i} has numResiduals ${rb.numResiduals}`);
     }
     const group = rb.lossGroup ?? rb.numResiduals;
-    if (rb.loss && (!Number.isInteger(group) || group <= 0 || rb.numResiduals % group !== 0)) {
+    if (
+      (rb.loss || rb.lossScale) &&
+      (!Number.isInteger(group) || group <= 0 || rb.numResiduals % group !== 0)
+    ) {
       fail(`residual block ${i}: lossGroup ${group} does not divide numResiduals ${rb.numResiduals}`);
+    }
+    if (rb.lossScale) {
+      const a = rb.lossScale;
+      if (a.length !== rb.numResiduals / group)
+        fail(`residual block ${i}: ${a.length} loss scales for ${rb.numResiduals / group} loss groups`);
+      for (let g = 0; g < a.length; g++)
+        if (!(a[g] >= 0) || !Number.isFinite(a[g]))
+          fail(`residual block ${i}: loss scale ${a[g]} is not >= 0`);
     }
   });
   if (!Number.isInteger(options.maxIterations) || options.maxIterations < 0) {
@@ -90,95 +127,146 @@ function validate(problem: Problem, options: SolverOptions): void {
   if (!(options.initialLambda > 0)) fail(`initialLambda must be > 0, got ${options.initialLambda}`);
 }
 
-function buildWorkspace(problem: Problem): Workspace {
+/** Points the workspace at a problem: keeps its system when the structure is the same, grows scratch. */
+function prepareWorkspace(problem: Problem, ws: LMWorkspace): void {
   const sizes = problem.params.map((p) => p.length);
   const constant = problem.constant ?? null;
-  const system = new BlockBandSystem(
-    sizes,
-    constant,
-    problem.residualBlocks.map((rb) => rb.blocks),
-  );
-  // Shared scratch: residuals, and one Jacobian buffer per position k of a block read.
+  const coupling = problem.residualBlocks.map((rb) => rb.blocks);
+  if (!ws.system || !ws.system.sameStructure(sizes, constant, coupling)) {
+    ws.system = new BlockBandSystem(sizes, constant, coupling);
+    ws.xSave = new Float64Array(ws.system.n);
+    ws.dx = new Float64Array(ws.system.n);
+  }
+  const system = ws.system;
   let maxRows = 0;
   const maxJac: number[] = [];
   for (const rb of problem.residualBlocks) {
     maxRows = Math.max(maxRows, rb.numResiduals);
     rb.blocks.forEach((b, k) => (maxJac[k] = Math.max(maxJac[k] ?? 0, rb.numResiduals * sizes[b])));
   }
-  const resScratch = new Float64Array(maxRows);
-  const jacScratch = maxJac.map((len) => new Float64Array(len));
-  const evals = problem.residualBlocks.map((rb): BlockEval => {
+  if (ws.resScratch.length < maxRows) ws.resScratch = new Float64Array(maxRows);
+  maxJac.forEach((len, k) => {
+    if (!(ws.jacScratch[k]?.length >= len)) ws.jacScratch[k] = new Float64Array(len);
+  });
+  if (!ws.clean) for (const j of ws.jacScratch) j.fill(0);
+  ws.clean = true;
+  ws.evals = problem.residualBlocks.map((rb): BlockEval => {
     const m = rb.numResiduals;
-    const jacobians = rb.blocks.map((b, k) => jacScratch[k].subarray(0, m * sizes[b]));
+    const jacobians = rb.blocks.map((b, k) => ws.jacScratch[k].subarray(0, m * sizes[b]));
     const free = rb.blocks.map((b, k) => k).filter((k) => !(constant && constant[rb.blocks[k]]));
     return {
       block: rb,
       params: rb.blocks.map((b) => problem.params[b]),
-      residuals: resScratch.subarray(0, m),
+      residuals: ws.resScratch.subarray(0, m),
       jacobians,
       freeJacobians: free.map((k) => jacobians[k]),
       freeCols: Int32Array.from(free.map((k) => sizes[rb.blocks[k]])),
-      group: rb.loss ? (rb.lossGroup ?? m) : m,
+      cols: Int32Array.from(rb.blocks.map((b) => sizes[b])),
+      group: rb.loss || rb.lossScale ? (rb.lossGroup ?? m) : 1,
     };
   });
-  const freeBlocks = sizes.map((_, b) => b).filter((b) => system.blockOffset[b] >= 0);
-  return { system, evals, freeBlocks, xSave: new Float64Array(system.n), dx: new Float64Array(system.n) };
+  ws.freeBlocks = sizes.map((_, b) => b).filter((b) => system.blockOffset[b] >= 0);
+}
+
+/** Zeroes rows [0, rows) of a block's Jacobian scratch (all rows when it may hold anything). */
+function zeroJacobians(e: BlockEval, rows: number): void {
+  for (let k = 0; k < e.jacobians.length; k++) e.jacobians[k].fill(0, 0, rows * e.cols[k]);
 }
 
 /**
  * F(x) at the current params; with `withJacobians` also H and g of the corrected residuals. Returns NaN
  * when a block cannot be evaluated or the cost (or, with Jacobians, g or diag H) is not finite.
  */
-function evaluate(problem: Problem, ws: Workspace, withJacobians: boolean): number {
+function evaluate(problem: Problem, ws: LMWorkspace, withJacobians: boolean): number {
   problem.prepare?.(problem.params, withJacobians);
-  const system = ws.system;
+  const system = ws.system!;
   if (withJacobians) system.reset();
   let cost = 0;
   for (const e of ws.evals) {
     const rb = e.block;
-    const m = rb.numResiduals;
     const useJac = withJacobians && e.freeJacobians.length > 0;
-    if (useJac) for (const j of e.jacobians) j.fill(0);
-    if (!rb.evaluate(e.params, e.residuals, useJac ? e.jacobians : null)) return NaN;
-    const loss = rb.loss;
-    if (loss) {
-      for (let r0 = 0; r0 < m; r0 += e.group) {
-        cost +=
-          0.5 * correctGroup(loss, e.residuals, r0, e.group, useJac ? e.freeJacobians : null, e.freeCols);
-      }
-    } else {
-      let s = 0;
-      for (let r = 0; r < m; r++) s += e.residuals[r] * e.residuals[r];
-      cost += 0.5 * s;
+    if (useJac) ws.clean = false;
+    if (!rb.evaluate(e.params, e.residuals, useJac ? e.jacobians : null)) {
+      if (useJac) zeroJacobians(e, rb.numResiduals);
+      ws.clean = true;
+      return NaN;
     }
-    if (!Number.isFinite(cost)) return NaN;
-    if (useJac) system.accumulate(rb.blocks, e.jacobians, e.residuals, m);
+    const m = rb.activeRows ? rb.activeRows() : rb.numResiduals;
+    if (!(m >= 0 && m <= rb.numResiduals && m % e.group === 0 && Number.isInteger(m)))
+      fail(`a residual block reports ${m} active rows of ${rb.numResiduals} (loss group ${e.group})`);
+    cost += blockCost(e, m, useJac);
+    if (!Number.isFinite(cost)) {
+      if (useJac) zeroJacobians(e, rb.numResiduals);
+      ws.clean = true;
+      return NaN;
+    }
+    if (useJac) {
+      system.accumulate(rb.blocks, e.jacobians, e.residuals, m);
+      zeroJacobians(e, m);
+      ws.clean = true;
+    }
   }
-  if (withJacobians) {
-    const { g, h, rowPtr } = system;
-    for (let i = 0; i < system.n; i++) {
-      if (!Number.isFinite(g[i]) || !Number.isFinite(h[rowPtr[i + 1] - 1])) return NaN;
-    }
+  if (!withJacobians) return cost;
+  if (system.overflowed) {
+    // H has entries outside the envelope learned earlier: go back to the block envelope and redo.
+    system.widen();
+    return evaluate(problem, ws, true);
+  }
+  system.learnEnvelope();
+  const { g, h, rowPtr } = system;
+  for (let i = 0; i < system.n; i++) {
+    if (!Number.isFinite(g[i]) || !Number.isFinite(h[rowPtr[i + 1] - 1])) return NaN;
   }
   return cost;
 }
 
-function copyOut(problem: Problem, ws: Workspace, x: Float64Array): void {
-  for (const b of ws.freeBlocks) x.set(problem.params[b], ws.system.blockOffset[b]);
+/** 1/2 sum of the block's (scaled, robustified) groups over its first m rows; corrects them in place. */
+function blockCost(e: BlockEval, m: number, useJac: boolean): number {
+  const rb = e.block;
+  const loss = rb.loss;
+  const scale = rb.lossScale;
+  const res = e.residuals;
+  let cost = 0;
+  if (loss) {
+    const jac = useJac ? e.freeJacobians : null;
+    for (let r0 = 0, gi = 0; r0 < m; r0 += e.group, gi++)
+      cost += 0.5 * correctGroup(loss, res, r0, e.group, jac, e.freeCols, scale ? scale[gi] : 1);
+  } else if (scale) {
+    // a s: rows scaled by sqrt(a), the trivial loss's correction.
+    for (let r0 = 0, gi = 0; r0 < m; r0 += e.group, gi++) {
+      const sa = Math.sqrt(scale[gi]);
+      for (let r = r0; r < r0 + e.group; r++) {
+        res[r] *= sa;
+        cost += 0.5 * res[r] * res[r];
+        for (let k = 0; useJac && k < e.freeJacobians.length; k++) {
+          const J = e.freeJacobians[k];
+          const n = e.freeCols[k];
+          for (let c = r * n; c < (r + 1) * n; c++) J[c] *= sa;
+        }
+      }
+    }
+  } else {
+    for (let r = 0; r < m; r++) cost += 0.5 * res[r] * res[r];
+  }
+  return cost;
 }
 
-function copyIn(problem: Problem, ws: Workspace, x: Float64Array): void {
+function copyOut(problem: Problem, ws: LMWorkspace, x: Float64Array): void {
+  for (const b of ws.freeBlocks) x.set(problem.params[b], ws.system!.blockOffset[b]);
+}
+
+function copyIn(problem: Problem, ws: LMWorkspace, x: Float64Array): void {
   for (const b of ws.freeBlocks) {
     const p = problem.params[b];
-    p.set(x.subarray(ws.system.blockOffset[b], ws.system.blockOffset[b] + p.length));
+    p.set(x.subarray(ws.system!.blockOffset[b], ws.system!.blockOffset[b] + p.length));
   }
 }
 
 /** params[b] += dx over the free blocks. */
-function applyStep(problem: Problem, ws: Workspace): void {
+function applyStep(problem: Problem, ws: LMWorkspace): void {
   for (const b of ws.freeBlocks) {
     const p = problem.params[b];
-    const off = ws.system.blockOffset[b];
+    const off = ws.system!.blockOffset[b];
     for (let c = 0; c < p.length; c++) p[c] += ws.dx[off + c];
   }
 }
@@ -186,11 +274,18 @@ function applyStep(problem: Problem, ws: Workspace): void {
 /**
  * Minimises the problem's cost from problem.params, which are updated in place (left at the last accepted
  * point). Residual blocks are evaluated after problem.prepare(params, withJacobians) at each point.
+ * `workspace` (createLMWorkspace) carries buffers from one solve to the next of the same structure.
  */
-export function solveLM(problem: Problem, options: SolverOptions): SolverSummary {
+export function solveLM(
+  problem: Problem,
+  options: SolverOptions,
+  workspace: LMWorkspace = createLMWorkspace(),
+): SolverSummary {
   validate(problem, options);
-  const ws = buildWorkspace(problem);
-  const { system, dx, xSave } = ws;
+  const ws = workspace;
+  prepareWorkspace(problem, ws);
+  const system = ws.system!;
+  const { dx, xSave } = ws;
   const n = system.n;
   const g = system.g;
   const damping = system.damping;

@@ -75,6 +75,7 @@ const rhoScratch = new Float64Array(3);
  *
  * `jacobians[k]` is row-major with `cols[k]` columns and is corrected with the uncorrected residuals; pass
  * null when only the residuals are wanted. Entries that are zero in every row of the group stay zero.
+ * `scale` a >= 0 makes the loss a rho (Ceres' ScaledLoss): rho' and rho'' scale by a, alpha does not.
  */
 export function correctGroup(
   loss: LossFunction,
@@ -83,6 +84,7 @@ export function correctGroup(
   rows: number,
   jacobians: readonly Float64Array[] | null,
   cols: ArrayLike<number> | null,
+  scale = 1,
 ): number {
   const row1 = row0 + rows;
   let s = 0;
@@ -91,7 +93,7 @@ export function correctGroup(
   const rho = rhoScratch;
   loss.evaluate(s, rho);
   if (!(rho[1] >= 0)) throw new Error(`loss.ts: loss derivative rho'(${s}) = ${rho[1]} must be >= 0`);
-  const sqrtRho1 = Math.sqrt(rho[1]);
+  const sqrtRho1 = Math.sqrt(scale * rho[1]);
   let residualScaling = sqrtRho1;
   let alphaSqNorm = 0;
   if (s > 0 && rho[2] > 0 && rho[1] > 0) {
@@ -121,5 +123,5 @@ export function correctGroup(
     }
   }
   for (let r = row0; r < row1; r++) residuals[r] *= residualScaling;
-  return rho[0];
+  return scale * rho[0];
 }

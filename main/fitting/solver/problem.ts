@@ -20,12 +20,27 @@ export interface ResidualBlock {
   readonly loss?: LossFunction | null;
   readonly lossGroup?: number;
   /**
+   * Per loss group g, a multiplier a_g >= 0 of its cost: the group costs a_g rho(s_g) (Ceres' ScaledLoss),
+   * e.g. a per-view confidence under a per-pixel robust loss. Needs `loss` (or means a_g s_g without).
+   */
+  readonly lossScale?: ArrayLike<number>;
+  /**
+   * For blocks whose rows are mostly zero (hinges): the rows in use after the last evaluate, which writes
+   * them first and leaves residuals and Jacobian rows from there on untouched; default numResiduals.
+   * Must be a multiple of lossGroup.
+   */
+  activeRows?(): number;
+  /**
    * Writes the residuals and, when `jacobians` is given, dr/dx for each block it reads:
    * jacobians[k] is numResiduals x size(blocks[k]) row-major, zero-filled by the solver beforehand.
    * `params[k]` is the value of blocks[k]. Returns false when it cannot be evaluated at this point
    * (the solver then rejects the step).
    */
-  evaluate(params: readonly Float64Array[], residuals: Float64Array, jacobians: Float64Array[] | null): boolean;
+  evaluate(
+    params: readonly Float64Array[],
+    residuals: Float64Array,
+    jacobians: Float64Array[] | null,
+  ): boolean;
 }
 
 export interface Problem {

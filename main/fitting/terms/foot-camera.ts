@@ -1,9 +1,4 @@
-import {
-  ensureBodyState,
-  rigidDirectionJacobian,
-  rigidPointJacobian,
-  type BodyState,
-} from '../body-state';
+import { ensureBodyState, rigidDirectionJacobian, rigidPointJacobian, type BodyState } from '../body-state';
 import type { ResidualBlock } from '../solver/problem';
 import { gemanMcClure } from '../solver/loss';
 
