@@ -7,6 +7,8 @@ import type { AppContext } from '../api/context';
 import { APP_VERSION } from '../api/handlers';
 import { sessionRoot } from '../capture/plan';
 import { listJobs } from '../store/jobs';
+import { listFits } from '../store/fits';
+import { FOOT_POSE_TRACK } from '../calibration/localize-job';
 import { defaultDataDir } from '../store/library';
 import { findSessionBySource, getSession, listSessions } from '../store/sessions';
 import { followJob, Output } from './output';
@@ -35,6 +37,15 @@ const globals = (): GlobalOpts => program.opts<GlobalOpts>();
 /** Opens the library, runs `fn`, closes, and exits with its code; errors become a clear message. */
 function withContext(fn: (ctx: AppContext, out: Output) => Promise<number>): Promise<never> {
   return withLibrary(globals(), fn);
+}
+
+/** Whether any foot camera of the session has a stored localisation. */
+async function hasFootPoses(ctx: AppContext, sessionId: number): Promise<boolean> {
+  const row = await ctx.db.get<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM tracks WHERE session_id = ? AND kind = ?',
+    [sessionId, FOOT_POSE_TRACK],
+  );
+  return (row?.n ?? 0) > 0;
 }
 
 function finishJob(job: JobInfo, out: Output): number {
@@ -139,7 +150,7 @@ jobs
 program
   .command('demo [dir]')
   .description(
-    'make the embedded sample in the data dir if missing (or take [dir]), import it and summarise it',
+    'make the embedded sample in the data dir if missing (or take [dir]), import it, localise its foot cameras, fit the body and summarise',
   )
   .action((dir: string | undefined) =>
     withContext(async (ctx, out) => {
@@ -166,9 +177,27 @@ program
             `${c.keypoints ? `${c.keypoints.frameCount} keypoint frames (${c.keypoints.layout})` : 'no keypoints'}`,
         );
       }
+      // The main job on the sample: foot cameras localised, then the body fitted (each once per library).
+      if (!(await hasFootPoses(ctx, sessionId))) {
+        const done = await followJob(ctx, (await ctx.runner.submit('localize', { sessionId })).id);
+        if (done.state !== 'succeeded') return finishJob(done, out);
+      }
+      let fit = (await listFits(ctx.db, sessionId))[0];
+      if (!fit) {
+        const done = await followJob(ctx, (await ctx.runner.submit('fit', { sessionId })).id);
+        if (done.state !== 'succeeded') return finishJob(done, out);
+        fit = (await listFits(ctx.db, sessionId))[0];
+      }
+      out.info(
+        `fit #${fit.id} (${fit.label}): ${fit.frameCount} frames, median reprojection ` +
+          `${fit.stats.medianReprojectionPx.toFixed(2)} px, max penetration ${fit.stats.maxPenetrationMm.toFixed(1)} mm, ` +
+          `${fit.stats.flaggedFrames} flagged, ${fit.stats.framesPerSecond.toFixed(1)} frames/s`,
+      );
       out.info(`library: ${ctx.libraryPath}`);
       out.result({
         sessionId,
+        fitId: fit.id,
+        medianReprojectionPx: fit.stats.medianReprojectionPx,
         cameras: s.cameraCount,
         frames: s.frameCount,
         fps: s.fps,

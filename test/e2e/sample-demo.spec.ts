@@ -8,7 +8,7 @@ import { repoRoot, startServer, stopServer, watchPage } from './server';
 const screenshotDir = path.join(__dirname, 'screenshots');
 let serverUrl = '';
 let dataDir = '';
-let demo: { sessionId: number; cameras: number; frames: number } | null = null;
+let demo: { sessionId: number; cameras: number; frames: number; fitId: number } | null = null;
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);
@@ -104,5 +104,28 @@ test('localizes the foot cameras: detected corners over the video and a per-fram
     .poll(() => page.getByTestId('video').evaluate((v) => (v as HTMLVideoElement).seeking))
     .toBe(false);
   await page.screenshot({ path: path.join(screenshotDir, 'foot-camera-localized.png') });
+  expect(pageErrors).toEqual([]);
+});
+
+test("reviews the demo's fit: mesh over a room camera, foot-camera frusta and boards in 3D", async ({
+  page,
+}) => {
+  expect(demo!.fitId).toBeGreaterThan(0);
+  const pageErrors = watchPage(page);
+  await page.goto(`${serverUrl}#/session/${demo!.sessionId}/fit`);
+  await expect(page.getByTestId('fit-stats')).toContainText('ground + foot cameras', { timeout: 30_000 });
+  await page.getByTestId('camera-select').selectOption({ label: 'room-5' });
+  const video = page.getByTestId('video');
+  await expect
+    .poll(() => video.evaluate((v) => (v as HTMLVideoElement).readyState), { timeout: 30_000 })
+    .toBeGreaterThanOrEqual(2);
+  const target = '45';
+  await page.getByLabel('Frame').fill(target);
+  const overlay = page.getByTestId('fit-overlay');
+  await expect(overlay).toHaveAttribute('data-frame', target, { timeout: 30_000 });
+  await expect.poll(async () => Number(await overlay.getAttribute('data-triangles'))).toBeGreaterThan(1000);
+  await expect(page.getByTestId('fit-3d')).toHaveAttribute('data-frame', target, { timeout: 30_000 });
+  await expect.poll(() => video.evaluate((v) => (v as HTMLVideoElement).seeking)).toBe(false);
+  await page.screenshot({ path: path.join(screenshotDir, 'fit-review-sample.png') });
   expect(pageErrors).toEqual([]);
 });
