@@ -59,9 +59,19 @@ export const KEYPOINT_LAYOUTS: Record<string, readonly string[]> = {
     'right_ear',
     'mouth_left',
     'mouth_right',
-    ...['shoulder', 'elbow', 'wrist', 'pinky', 'index', 'thumb', 'hip', 'knee', 'ankle', 'heel', 'foot_index'].flatMap(
-      (j) => [`left_${j}`, `right_${j}`],
-    ),
+    ...[
+      'shoulder',
+      'elbow',
+      'wrist',
+      'pinky',
+      'index',
+      'thumb',
+      'hip',
+      'knee',
+      'ankle',
+      'heel',
+      'foot_index',
+    ].flatMap((j) => [`left_${j}`, `right_${j}`]),
   ],
 };
 

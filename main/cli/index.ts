@@ -16,6 +16,7 @@ import { resolveSessionArg, withLibrary } from './library-context';
 import { startServer } from '../server/server';
 import { registerBodyCommands } from './body-commands';
 import { registerCalibrateCommands } from './calibrate-commands';
+import { registerDatasetCommands } from './dataset-commands';
 import { registerFitCommands } from './fit-commands';
 import { registerSampleCommands, runEvalFit, runEvalLocalize, runSampleMake } from './sample-commands';
 import { registerSettingsCommands } from './settings-commands';
@@ -295,6 +296,7 @@ registerCalibrateCommands(program, () => globals().json);
 registerSampleCommands(program, () => globals().json);
 registerSettingsCommands(program, globals);
 registerFitCommands(program, globals);
+registerDatasetCommands(program, globals);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);
