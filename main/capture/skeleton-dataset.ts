@@ -12,7 +12,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { encodeNpy, parseNpy } from '../body/npz';
+import { encodeNpy } from '../body/npz';
+import { encodeCsvSequence, readCsvSequence, readNpySequence } from './skeleton-sequence-files';
 import { ImportError } from './errors';
 import { isWithin } from './paths';
 
@@ -258,62 +259,6 @@ function sequenceFiles(root: string, header: DatasetJson, jsonPath: string): Seq
   return [...found].map(([name, file]) => ({ name, file }));
 }
 
-function readNpySequence(file: string, joints: readonly string[]): Float32Array {
-  const arr = parseNpy(readFileSync(file), file);
-  const [T, J, C] = arr.shape;
-  if (arr.shape.length !== 3 || J !== joints.length || C !== 3 || T < 1)
-    throw new ImportError(
-      file,
-      `shape (${arr.shape.join(', ')}) is not T x ${joints.length} x 3 (dataset.json lists ${joints.length} joints)`,
-    );
-  if (arr.dtype !== 'f4' && arr.dtype !== 'f8')
-    throw new ImportError(file, `dtype ${arr.dtype}: positions must be float32 or float64`);
-  return arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data);
-}
-
-/** The CSV header a sequence file carries: `<joint>_x,<joint>_y,<joint>_z` per joint. */
-export function csvHeader(joints: readonly string[]): string {
-  return joints.flatMap((j) => [`${j}_x`, `${j}_y`, `${j}_z`]).join(',');
-}
-
-function readCsvSequence(file: string, joints: readonly string[]): Float32Array {
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
-  const width = joints.length * 3;
-  // A first row with any non-numeric field is a header; it must name the joints in dataset.json's order.
-  const expected = csvHeader(joints).split(',');
-  const head = (lines[0] ?? '').split(',').map((f) => f.trim());
-  const first = head.some((f) => !/^[-+0-9.eE]*(nan|inf(inity)?)?$/i.test(f)) ? 1 : 0;
-  const bad = expected.findIndex((name, c) => head[c] !== name);
-  if (first === 1 && (bad >= 0 || head.length !== width))
-    throw new ImportError(
-      file,
-      `header column ${bad + 1 || width + 1} is "${head[bad >= 0 ? bad : width] ?? ''}", expected ` +
-        `"${expected[bad] ?? '(end of row)'}" (<joint>_x,<joint>_y,<joint>_z in dataset.json joint order)`,
-    );
-  const T = lines.length - first;
-  if (T < 1) throw new ImportError(file, 'no frames');
-  const out = new Float32Array(T * width);
-  for (let t = 0; t < T; t++) {
-    const fields = lines[first + t].split(',');
-    if (fields.length !== width)
-      throw new ImportError(
-        file,
-        `line ${first + t + 1} has ${fields.length} values, expected ${width} (${joints.length} joints x 3)`,
-      );
-    for (let c = 0; c < width; c++) {
-      const v = fields[c].trim() === '' ? NaN : Number(fields[c]);
-      if (!Number.isFinite(v))
-        throw new ImportError(
-          file,
-          `line ${first + t + 1}, column ${c + 1} (${joints[Math.floor(c / 3)]}_${'xyz'[c % 3]}): "${fields[c]}" is not a finite number`,
-        );
-      out[t * width + c] = v;
-    }
-  }
-  return out;
-}
-
 function readLabels(file: string, frames: ReadonlyMap<string, number>, mayOverlap: boolean): SkeletonLabel[] {
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
@@ -413,18 +358,6 @@ function toJson(data: SkeletonDataset, format: SequenceFormat = 'npy'): DatasetJ
   };
 }
 
-/** A sequence as CSV text: header, then one row per frame; micrometre precision (6 decimals). */
-export function encodeCsvSequence(positions: Float32Array, joints: readonly string[]): string {
-  const width = joints.length * 3;
-  const rows = [csvHeader(joints)];
-  const row = new Array<string>(width);
-  for (let t = 0; t * width < positions.length; t++) {
-    for (let c = 0; c < width; c++) row[c] = positions[t * width + c].toFixed(6);
-    rows.push(row.join(','));
-  }
-  return rows.join('\n') + '\n';
-}
-
 /**
  * Writes `data` as a dataset folder at `dir`, atomically: everything goes to a temporary folder beside
  * it, which is then renamed into place, so a failed write leaves no half-written dataset (and an existing
@@ -494,63 +427,10 @@ function swapInto(tmp: string, target: string): void {
   rmSync(old, { recursive: true, force: true });
 }
 
-export interface SkeletonDatasetSummary {
-  name: string;
-  fps: number;
-  joints: number;
-  sequences: number;
-  frames: number;
-  /** frames / fps */
-  seconds: number;
-  labels: number;
-  /** segments per label name, sorted by name */
-  labelCounts: Record<string, number>;
-  subjects: string[];
-}
-
-export function summarizeSkeletonDataset(d: SkeletonDataset): SkeletonDatasetSummary {
-  const frames = d.sequences.reduce((n, s) => n + s.frames, 0);
-  const labelCounts: Record<string, number> = {};
-  for (const name of labelVocabulary(d)) labelCounts[name] = 0;
-  for (const l of d.labels) labelCounts[l.label]++;
-  const subjects = [
-    ...new Set(d.sequences.flatMap((s) => (s.subject === undefined ? [] : [s.subject]))),
-  ].sort();
-  return {
-    name: d.name,
-    fps: d.fps,
-    joints: d.joints.length,
-    sequences: d.sequences.length,
-    frames,
-    seconds: frames / d.fps,
-    labels: d.labels.length,
-    labelCounts,
-    subjects,
-  };
-}
-
-/** The distinct label names, sorted (the class indices of `frameLabels`). */
-export function labelVocabulary(d: SkeletonDataset): string[] {
-  return [...new Set(d.labels.map((l) => l.label))].sort();
-}
-
-/**
- * Per frame of one sequence, the index of its label in `vocabulary`, or -1 where unlabelled. Where labels
- * overlap (only in `labelsMayOverlap` datasets) the one starting later wins.
- */
-export function frameLabels(
-  d: SkeletonDataset,
-  sequence: string,
-  vocabulary: readonly string[] = labelVocabulary(d),
-): Int32Array {
-  const seq = d.sequences.find((s) => s.name === sequence);
-  if (!seq) throw new Error(`${d.name}: no sequence "${sequence}"`);
-  const out = new Int32Array(seq.frames).fill(-1);
-  const own = d.labels.filter((l) => l.sequence === sequence).sort((a, b) => a.start - b.start);
-  for (const l of own) {
-    const k = vocabulary.indexOf(l.label);
-    if (k < 0) throw new Error(`${d.name}: label "${l.label}" is not in the vocabulary`);
-    out.fill(k, l.start, l.end);
-  }
-  return out;
-}
+export { csvHeader, encodeCsvSequence } from './skeleton-sequence-files';
+export {
+  frameLabels,
+  labelVocabulary,
+  summarizeSkeletonDataset,
+  type SkeletonDatasetSummary,
+} from './skeleton-dataset-summary';
