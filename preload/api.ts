@@ -244,6 +244,51 @@ export interface FitScene {
   floor: number[];
 }
 
+/** An A4Mer model of the registry (files under the data dir). */
+export interface MotifModelInfo {
+  id: number;
+  name: string;
+  createdAt: string;
+  state: 'training' | 'ready' | 'failed';
+  /** The full A4Mer config it was trained with. */
+  config: Record<string, unknown>;
+  /** What it was trained on: dataset folders / session ids, sequences, frames, split. */
+  training: Record<string, unknown>;
+  /** Latest figures (loss, steps done, evaluation results when run). */
+  metrics: Record<string, unknown>;
+  stepsDone: number;
+  stepsTotal: number;
+}
+
+/** One proposed segment in session frames [start, end). */
+export interface MotifSegment {
+  start: number;
+  end: number;
+  /** Atoms: k-means code. Motifs: mined pattern id (-1 for a single-atom piece) and family id. */
+  code?: number;
+  pattern?: number;
+  family?: number;
+}
+
+/** A session's newest proposals: Action Atoms and Action Motifs from one model. */
+export interface MotifProposals {
+  sessionId: number;
+  modelId: number;
+  createdAt: string;
+  /** ONNX Runtime execution provider that ran the extraction (cuda, webgpu, cpu). */
+  provider: string;
+  atoms: MotifSegment[];
+  motifs: MotifSegment[];
+}
+
+/** Loss curve of a model's training, one row per logged step. */
+export interface TrainingCurve {
+  modelId: number;
+  steps: number[];
+  /** Columns beside `steps`, e.g. loss, local, global, lr. */
+  series: Record<string, number[]>;
+}
+
 /** Request and response of every call. Requests are single objects so both transports stay trivial. */
 export interface ApiCalls {
   libraryInfo: { req: Record<string, never>; res: LibraryInfo };
@@ -297,6 +342,14 @@ export interface ApiCalls {
   fitQuality: { req: { fitId: number; start: number; count: number }; res: FitQualityBlock };
   fitFrame: { req: { fitId: number; frame: number; cameraId?: number }; res: FitFrame };
   fitScene: { req: { sessionId: number; fitId: number }; res: FitScene };
+  listMotifModels: { req: Record<string, never>; res: MotifModelInfo[] };
+  trainingCurve: { req: { modelId: number }; res: TrainingCurve };
+  motifProposals: { req: { sessionId: number }; res: MotifProposals | null };
+  /** Every occurrence of a motif family across the library, to list and play them. */
+  motifFamily: {
+    req: { modelId: number; family: number };
+    res: { occurrences: { sessionId: number; sessionName: string; start: number; end: number }[] };
+  };
 }
 
 export interface FootPoseBlock {
@@ -339,6 +392,10 @@ export const API_METHODS = [
   'fitQuality',
   'fitFrame',
   'fitScene',
+  'listMotifModels',
+  'trainingCurve',
+  'motifProposals',
+  'motifFamily',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;

@@ -30,6 +30,8 @@ import { getSettings as readSettings, setSettings as writeSettings } from '../st
 import { findTrack, readTrackRange } from '../store/tracks';
 import { getFit, listFits, readFitQuality } from '../store/fits';
 import { computeFitFrame, computeFitScene } from '../fitting/fit-scene';
+import { getMotifModel, listMotifModels, readTrainingCurve } from '../store/motif-models';
+import { familyOccurrences, readMotifProposals } from '../store/motif-proposals';
 import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { REQUEST_SCHEMAS } from './schemas';
@@ -49,6 +51,12 @@ async function requireFit(ctx: AppContext, fitId: number) {
   const fit = await getFit(ctx.db, fitId);
   if (!fit) throw new ApiError('not-found', `fit #${fitId} does not exist`);
   return fit;
+}
+
+async function requireMotifModel(ctx: AppContext, modelId: number) {
+  const model = await getMotifModel(ctx.db, modelId);
+  if (!model) throw new ApiError('not-found', `motif model #${modelId} does not exist`);
+  return model;
 }
 
 /** The open default model, relative to the native folder. */
@@ -294,6 +302,20 @@ export const HANDLERS: HandlerTable = {
     const scene = await computeFitScene(ctx.db, ctx.nativeDir, fit);
     if (!scene) throw new ApiError('not-found', `session #${req.sessionId} does not exist`);
     return scene;
+  },
+  listMotifModels: (ctx) => listMotifModels(ctx.db),
+  trainingCurve: async (ctx, req) => {
+    const curve = await readTrainingCurve(ctx.db, req.modelId);
+    if (!curve) throw new ApiError('not-found', `motif model #${req.modelId} does not exist`);
+    return curve;
+  },
+  motifProposals: async (ctx, req) => {
+    await requireSession(ctx, req.sessionId);
+    return (await readMotifProposals(ctx.db, req.sessionId)) ?? null;
+  },
+  motifFamily: async (ctx, req) => {
+    await requireMotifModel(ctx, req.modelId);
+    return { occurrences: await familyOccurrences(ctx.db, req.modelId, req.family) };
   },
 };
 

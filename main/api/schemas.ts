@@ -66,4 +66,8 @@ export const REQUEST_SCHEMAS = {
   fitQuality: z.object({ fitId: id, start: frame, count: z.number().int().min(1).max(100_000) }).strict(),
   fitFrame: z.object({ fitId: id, frame, cameraId: id.optional() }).strict(),
   fitScene: z.object({ sessionId: id, fitId: id }).strict(),
+  listMotifModels: empty,
+  trainingCurve: z.object({ modelId: id }).strict(),
+  motifProposals: z.object({ sessionId: id }).strict(),
+  motifFamily: z.object({ modelId: id, family: z.number().int().min(0) }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

@@ -116,6 +116,62 @@ export const MIGRATIONS: readonly string[] = [
       AND kind LIKE 'fit:' || OLD.id || ':%';
   END;
   `,
+  // 5: A4Mer model registry and its per-session proposals (store/motif-models.ts, motif-proposals.ts).
+  // A model's files live in `dir`, relative to the data dir; AUTOINCREMENT so an id (and its folder
+  // name) is never reused. Proposals: one set per (session, model), its segments one row each; deleting
+  // a session or a model cascades to both.
+  `
+  CREATE TABLE motif_models (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    name         TEXT NOT NULL,
+    job_id       INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    created_at   TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('training','ready','failed')),
+    config       TEXT NOT NULL,
+    training     TEXT NOT NULL,
+    metrics      TEXT NOT NULL DEFAULT '{}',
+    steps_done   INTEGER NOT NULL DEFAULT 0,
+    steps_total  INTEGER NOT NULL,
+    dir          TEXT NOT NULL
+  );
+  CREATE INDEX motif_models_job ON motif_models(job_id);
+
+  -- One row per logged step; vals is a JSON object of named figures (NaN stored as null).
+  CREATE TABLE motif_training_log (
+    model_id  INTEGER NOT NULL REFERENCES motif_models(id) ON DELETE CASCADE,
+    step      INTEGER NOT NULL,
+    vals      TEXT NOT NULL,
+    PRIMARY KEY (model_id, step)
+  ) WITHOUT ROWID;
+
+  -- The rowid orders saves: the highest is the session's newest set.
+  CREATE TABLE motif_proposals (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    model_id    INTEGER NOT NULL REFERENCES motif_models(id) ON DELETE CASCADE,
+    job_id      INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+    created_at  TEXT NOT NULL,
+    provider    TEXT NOT NULL,
+    PRIMARY KEY (session_id, model_id)
+  );
+  CREATE INDEX motif_proposals_model ON motif_proposals(model_id);
+  CREATE INDEX motif_proposals_job ON motif_proposals(job_id);
+
+  -- Session frames [start_frame, end_frame). Atoms carry code; motifs pattern and family.
+  CREATE TABLE motif_segments (
+    session_id   INTEGER NOT NULL,
+    model_id     INTEGER NOT NULL,
+    level        TEXT NOT NULL CHECK (level IN ('atom','motif')),
+    idx          INTEGER NOT NULL,
+    start_frame  INTEGER NOT NULL,
+    end_frame    INTEGER NOT NULL CHECK (end_frame > start_frame),
+    code         INTEGER,
+    pattern      INTEGER,
+    family       INTEGER,
+    PRIMARY KEY (session_id, model_id, level, idx),
+    FOREIGN KEY (session_id, model_id) REFERENCES motif_proposals(session_id, model_id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX motif_segments_family ON motif_segments(model_id, family);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HANDLERS } from '../../main/api/handlers';
 import { startServer, type WebServer } from '../../main/server/server';
+import { appendTrainingLog, createMotifModel, updateMotifModel } from '../../main/store/motif-models';
+import { saveMotifProposals } from '../../main/store/motif-proposals';
 import {
   API_METHODS,
   type ApiMethod,
@@ -134,6 +136,33 @@ describe('web transport', () => {
     }
     expect(fitJob.state, fitJob.error ?? '').toBe('succeeded');
     const fitId = Number(fitJob.result!.fitId);
+    // A registered motif model with a short curve and proposals for the session, through the stores.
+    const db = server.ctx.db;
+    const model = await createMotifModel(db, {
+      name: 'tiny',
+      config: { k: 8 },
+      training: { sessionIds: [sessionId] },
+      stepsTotal: 20,
+    });
+    await appendTrainingLog(db, model.id, [
+      { step: 0, values: { loss: 1.5 } },
+      { step: 10, values: { loss: 0.75 } },
+    ]);
+    await updateMotifModel(db, model.id, { state: 'ready', stepsDone: 20, metrics: { loss: 0.75 } });
+    await saveMotifProposals(db, {
+      sessionId,
+      modelId: model.id,
+      provider: 'cpu',
+      atoms: [
+        { start: 0, end: 6, code: 3 },
+        { start: 6, end: 15, code: 1 },
+        { start: 15, end: 20, code: 3 },
+      ],
+      motifs: [
+        { start: 0, end: 15, pattern: 0, family: 2 },
+        { start: 15, end: 20, pattern: -1, family: 5 },
+      ],
+    });
 
     const requests: { [M in ApiMethod]: ApiRequest<M> } = {
       libraryInfo: {},
@@ -159,6 +188,10 @@ describe('web transport', () => {
       fitQuality: { fitId, start: 0, count: 5 },
       fitFrame: { fitId, frame: 0, cameraId },
       fitScene: { sessionId, fitId },
+      listMotifModels: {},
+      trainingCurve: { modelId: model.id },
+      motifProposals: { sessionId },
+      motifFamily: { modelId: model.id, family: 2 },
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};
@@ -187,8 +220,30 @@ describe('web transport', () => {
     expect(answers.fitScene.body.cameras).toHaveLength(4);
     expect(answers.boardPrint.body.mimeType).toBe('application/pdf');
     expect(Buffer.from(answers.boardPrint.body.base64, 'base64').toString('latin1', 0, 8)).toBe('%PDF-1.4');
+    expect(
+      answers.listMotifModels.body.map((m: { name: string; state: string }) => [m.name, m.state]),
+    ).toEqual([['tiny', 'ready']]);
+    expect(answers.trainingCurve.body).toEqual({
+      modelId: model.id,
+      steps: [0, 10],
+      series: { loss: [1.5, 0.75] },
+    });
+    expect(answers.motifProposals.body.provider).toBe('cpu');
+    expect(answers.motifProposals.body.atoms[1]).toEqual({ start: 6, end: 15, code: 1 });
+    expect(answers.motifProposals.body.motifs).toHaveLength(2);
+    expect(answers.motifFamily.body.occurrences).toEqual([
+      { sessionId, sessionName: session.name, start: 0, end: 15 },
+    ]);
+    const noModel = await call('trainingCurve', { modelId: model.id + 1 });
+    expect([noModel.status, noModel.body.message]).toEqual([
+      404,
+      `motif model #${model.id + 1} does not exist`,
+    ]);
+    expect((await call('motifFamily', { modelId: model.id + 1, family: 0 })).status).toBe(404);
     expect(answers.deleteSession.body.deleted).toBe(true);
     expect((await call('listSessions', {})).body).toHaveLength(1);
+    // The deleted session's proposals went with it.
+    expect((await call('motifFamily', { modelId: model.id, family: 2 })).body.occurrences).toEqual([]);
 
     // The media URL served byte ranges of the registered file (checked before the delete above).
     expect(answers.mediaUrl.body.mime).toBe('video/mp4');
