@@ -1,14 +1,16 @@
 import { benchFit } from './fit';
 import { benchLocalize } from './localize';
+import { benchMotifs } from './motifs';
 import { benchSample } from './sample';
 import { benchStore } from './store';
 
 // `npm run bench -- <name>`: runs one benchmark and prints its figures as one JSON line, last.
-const BENCHES: Record<string, () => Promise<Record<string, number | null>>> = {
+const BENCHES: Record<string, () => Promise<Record<string, number | string | null>>> = {
   store: benchStore,
   sample: benchSample,
   localize: benchLocalize,
   fit: benchFit,
+  motifs: benchMotifs,
 };
 
 async function main(): Promise<void> {
