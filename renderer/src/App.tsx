@@ -1,34 +1,84 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
+import type { SessionFocus } from './components/FamilyOccurrences';
 import { LibraryView } from './views/LibraryView';
 import { SessionView } from './views/SessionView';
 import { SettingsView } from './views/SettingsView';
 
 // The fit review brings three.js and uPlot: a chunk of its own, loaded when the view is first opened.
 const FitReviewView = lazy(() => import('./views/FitReviewView').then((m) => ({ default: m.FitReviewView })));
+// The model registry brings uPlot too; most sessions never open it.
+const ModelsView = lazy(() => import('./views/ModelsView').then((m) => ({ default: m.ModelsView })));
 
 type Route =
   | { view: 'library' }
   | { view: 'settings' }
-  | { view: 'session'; sessionId: number }
+  | { view: 'models' }
+  | { view: 'session'; sessionId: number; focus?: SessionFocus }
   | { view: 'fit'; sessionId: number };
+
+function int(v: string | null): number | undefined {
+  return v !== null && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** `?frame=10&end=30&model=1&family=3&all=1` after a session route: where to open and what to play. */
+function parseFocus(query: string | undefined): SessionFocus | undefined {
+  if (!query) return undefined;
+  const q = new URLSearchParams(query);
+  const frame = int(q.get('frame'));
+  if (frame === undefined) return undefined;
+  const end = int(q.get('end'));
+  const modelId = int(q.get('model'));
+  const family = int(q.get('family'));
+  return {
+    frame,
+    ...(end !== undefined && end > frame ? { end } : {}),
+    ...(modelId !== undefined && family !== undefined ? { modelId, family } : {}),
+    ...(q.get('all') === '1' ? { all: true } : {}),
+  };
+}
+
+function focusQuery(f: SessionFocus): string {
+  const q = new URLSearchParams({ frame: String(f.frame) });
+  if (f.end !== undefined) q.set('end', String(f.end));
+  if (f.modelId !== undefined && f.family !== undefined) {
+    q.set('model', String(f.modelId));
+    q.set('family', String(f.family));
+  }
+  if (f.all) q.set('all', '1');
+  return `?${q.toString()}`;
+}
 
 /** Routing lives in the hash so a reload (or a web-mode bookmark) keeps the view, with no router dependency. */
 function parseHash(hash: string): Route {
   if (hash === '#/settings') return { view: 'settings' };
-  const m = /^#\/session\/(\d+)(\/fit)?$/.exec(hash);
+  if (hash === '#/models') return { view: 'models' };
+  const m = /^#\/session\/(\d+)(\/fit)?(?:\?(.*))?$/.exec(hash);
   if (!m) return { view: 'library' };
-  return { view: m[2] ? 'fit' : 'session', sessionId: Number(m[1]) };
+  if (m[2]) return { view: 'fit', sessionId: Number(m[1]) };
+  const focus = parseFocus(m[3]);
+  return { view: 'session', sessionId: Number(m[1]), ...(focus ? { focus } : {}) };
+}
+
+function hashOf(route: Route): string {
+  switch (route.view) {
+    case 'session':
+      return `#/session/${route.sessionId}${route.focus ? focusQuery(route.focus) : ''}`;
+    case 'fit':
+      return `#/session/${route.sessionId}/fit`;
+    case 'settings':
+      return '#/settings';
+    case 'models':
+      return '#/models';
+    default:
+      return '#/';
+  }
 }
 
 export function navigate(route: Route): void {
-  location.hash =
-    route.view === 'session'
-      ? `#/session/${route.sessionId}`
-      : route.view === 'fit'
-        ? `#/session/${route.sessionId}/fit`
-        : route.view === 'settings'
-          ? '#/settings'
-          : '#/';
+  const hash = hashOf(route);
+  // The same link again (play an occurrence a second time) sets no new hash: announce it anyway.
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = hash;
 }
 
 export function App() {
@@ -40,6 +90,12 @@ export function App() {
   }, []);
 
   if (route.view === 'settings') return <SettingsView onBack={() => navigate({ view: 'library' })} />;
+  if (route.view === 'models')
+    return (
+      <Suspense fallback={<p className="muted empty">Loading…</p>}>
+        <ModelsView onBack={() => navigate({ view: 'library' })} />
+      </Suspense>
+    );
   if (route.view === 'fit')
     return (
       <Suspense fallback={<p className="muted empty">Loading…</p>}>
@@ -55,13 +111,16 @@ export function App() {
     <SessionView
       key={route.sessionId}
       sessionId={route.sessionId}
+      focus={route.focus}
       onBack={() => navigate({ view: 'library' })}
       onReviewFit={() => navigate({ view: 'fit', sessionId: route.sessionId })}
+      onFocus={(sessionId, focus) => navigate({ view: 'session', sessionId, focus })}
     />
   ) : (
     <LibraryView
       onOpen={(sessionId) => navigate({ view: 'session', sessionId })}
       onSettings={() => navigate({ view: 'settings' })}
+      onModels={() => navigate({ view: 'models' })}
     />
   );
 }

@@ -8,9 +8,11 @@ import { ErrorAlert } from '../components/PageChrome';
 interface Props {
   onOpen: (sessionId: number) => void;
   onSettings: () => void;
+  /** The A4Mer model registry and training curves. */
+  onModels: () => void;
 }
 
-export function LibraryView({ onOpen, onSettings }: Props) {
+export function LibraryView({ onOpen, onSettings, onModels }: Props) {
   const api = getApi();
   const [info, setInfo] = useState<LibraryInfo | null>(null);
   const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
@@ -133,9 +135,13 @@ export function LibraryView({ onOpen, onSettings }: Props) {
         )}
         <button
           className={`btn btn-small${info ? '' : ' header-end'}`}
-          onClick={onSettings}
-          data-testid="settings-link"
+          onClick={onModels}
+          data-testid="models-link"
+          title="A4Mer motif models: registry, training progress and loss curves"
         >
+          Models
+        </button>
+        <button className="btn btn-small" onClick={onSettings} data-testid="settings-link">
           Settings
         </button>
       </header>

@@ -1,7 +1,17 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CameraInfo, FootPoseBlock, SessionDetail } from '../../../preload/api';
+import type { CameraInfo, FootPoseBlock, MotifProposals, SessionDetail } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
-import { Player } from '../components/Player';
+import { Player, type PlayerHandle } from '../components/Player';
+import { MotifTimeline, type MotifTimelineHandle } from '../components/MotifTimeline';
+import {
+  FamilyOccurrences,
+  nextOccurrence,
+  useClipPlayback,
+  useFamilyOccurrences,
+  type FamilyRef,
+  type Occurrence,
+  type SessionFocus,
+} from '../components/FamilyOccurrences';
 import { formatDate, formatFps } from '../format';
 import { BackLink } from '../components/PageChrome';
 import { BoardsList } from '../components/BoardsList';
@@ -9,8 +19,12 @@ import { FitBodyPanel } from '../components/FitBodyPanel';
 
 interface Props {
   sessionId: number;
+  /** From the link that opened the view (a new object per navigation): a frame, a clip to play, a family. */
+  focus?: SessionFocus;
   onBack: () => void;
   onReviewFit: () => void;
+  /** Opens a session (this one or another) at a focus: how an occurrence is played. */
+  onFocus: (sessionId: number, focus: SessionFocus) => void;
 }
 
 function CameraItem({
@@ -70,15 +84,15 @@ function CameraItem({
   );
 }
 
-export function SessionView({ sessionId, onBack, onReviewFit }: Props) {
+export function SessionView({ sessionId, focus, onBack, onReviewFit, onFocus }: Props) {
   const api = getApi();
   const [session, setSession] = useState<SessionDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [cameraId, setCameraId] = useState<number | null>(null);
   // Switching cameras keeps the frame: the player reports each frame here, and the next player starts
   // where the last one was (a ref, since playback reports 60 times a second and nothing re-renders on it).
-  const lastFrame = useRef(0);
-  const [startFrame, setStartFrame] = useState(0);
+  const lastFrame = useRef(focus?.frame ?? 0);
+  const [startFrame, setStartFrame] = useState(focus?.frame ?? 0);
 
   useEffect(() => {
     let live = true;
@@ -101,6 +115,15 @@ export function SessionView({ sessionId, onBack, onReviewFit }: Props) {
   const { fitCount, fitted } = useFitCount(sessionId);
   const canLocalize =
     !!session?.boards?.length && !!session.cameras.some((c) => c.role !== 'room' && c.video);
+  const motifs = useMotifReview({ sessionId, session, camera, focus, onFocus, onError: setError });
+  const onFrame = motifs.onFrame;
+  const playerFrame = useCallback(
+    (f: number) => {
+      lastFrame.current = f;
+      onFrame(f);
+    },
+    [onFrame],
+  );
 
   return (
     <div className="page session-page">
@@ -169,27 +192,148 @@ export function SessionView({ sessionId, onBack, onReviewFit }: Props) {
               Review fit{fitCount ? ` (${fitCount} version${fitCount === 1 ? '' : 's'})` : ''}
             </button>
           </aside>
-          <section className="player-area">
+          <section className="player-area" ref={motifs.stage}>
             {camera?.video ? (
               <Player
                 key={camera.id}
+                ref={motifs.player}
                 sessionId={sessionId}
                 camera={camera}
                 video={camera.video}
                 initialFrame={startFrame}
-                onFrame={(f) => {
-                  lastFrame.current = f;
-                }}
+                onFrame={playerFrame}
                 footPoses={camera.role === 'room' ? null : footPoses}
               />
             ) : (
               <p className="muted empty">{camera ? `${camera.name} has no video.` : 'No camera selected.'}</p>
             )}
+            {motifs.proposals && (
+              <MotifTimeline
+                ref={motifs.timeline}
+                proposals={motifs.proposals}
+                frameCount={session.frameCount}
+                initialFrame={startFrame}
+                onSeek={motifs.seek}
+                selectedFamily={
+                  motifs.family?.modelId === motifs.proposals.modelId ? motifs.family.family : null
+                }
+                onFamily={motifs.openFamily}
+              />
+            )}
           </section>
+          {motifs.panel}
         </div>
       )}
     </div>
   );
+}
+
+/**
+ * The session's A4Mer proposals under the player, the family panel beside it, and occurrence playback:
+ * a Play goes through `onFocus` (a link), and a focus with an end plays that clip here.
+ */
+function useMotifReview({
+  sessionId,
+  session,
+  camera,
+  focus,
+  onFocus,
+  onError,
+}: {
+  sessionId: number;
+  session: SessionDetail | null;
+  camera: CameraInfo | null;
+  focus: SessionFocus | undefined;
+  onFocus: (sessionId: number, focus: SessionFocus) => void;
+  onError: (message: string) => void;
+}) {
+  const api = getApi();
+  const player = useRef<PlayerHandle>(null);
+  const stage = useRef<HTMLElement>(null);
+  const timeline = useRef<MotifTimelineHandle>(null);
+  const [proposals, setProposals] = useState<MotifProposals | null>(null);
+  const [family, setFamily] = useState<FamilyRef | null>(
+    focus?.modelId !== undefined && focus.family !== undefined
+      ? { modelId: focus.modelId, family: focus.family }
+      : null,
+  );
+  const [loop, setLoop] = useState(false);
+  // Play all: each clip's end opens the next occurrence (wrapping when looping).
+  const [all, setAll] = useState(false);
+  const { occurrences, fps } = useFamilyOccurrences(family, onError);
+
+  useEffect(() => {
+    let live = true;
+    api.call('motifProposals', { sessionId }).then(
+      (p) => live && setProposals(p),
+      (err: unknown) => live && onError(errorMessage(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, sessionId, onError]);
+
+  const onEnded = useCallback(
+    (c: Occurrence) => {
+      if (!all || !family || !occurrences) return;
+      const next = nextOccurrence(occurrences, c, loop);
+      if (next) onFocus(next.sessionId, { frame: next.start, end: next.end, ...family, all: true });
+    },
+    [all, family, occurrences, loop, onFocus],
+  );
+  const clip = useClipPlayback({
+    player,
+    stage,
+    video: camera?.video ?? null,
+    loop: loop && !all,
+    onEnded,
+  });
+
+  // A link's focus: open its family, play its clip or show its frame. Each navigation is a new object.
+  const { play, onFrame: clipFrame } = clip;
+  const sessionName = session?.name ?? '';
+  useEffect(() => {
+    if (!focus) return;
+    if (focus.modelId !== undefined && focus.family !== undefined)
+      setFamily({ modelId: focus.modelId, family: focus.family });
+    setAll(!!focus.all);
+    if (focus.end !== undefined) play({ sessionId, sessionName, start: focus.frame, end: focus.end });
+    else player.current?.seekTo(focus.frame);
+    // sessionName only labels the clip: a name arriving later must not replay it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focus, play, sessionId]);
+
+  const onFrame = useCallback(
+    (f: number) => {
+      timeline.current?.setFrame(f);
+      clipFrame(f);
+    },
+    [clipFrame],
+  );
+  const seek = useCallback((f: number) => player.current?.seekTo(f), []);
+  const modelId = proposals?.modelId ?? null;
+  const openFamily = useCallback(
+    (f: number | null) => setFamily(f === null || modelId === null ? null : { modelId, family: f }),
+    [modelId],
+  );
+
+  const panel = family && (
+    <FamilyOccurrences
+      family={family}
+      occurrences={occurrences}
+      fps={fps}
+      current={clip.clip}
+      playing={clip.playing}
+      loop={loop}
+      onLoop={setLoop}
+      onPlay={(o, playAll) => onFocus(o.sessionId, { frame: o.start, end: o.end, ...family, all: playAll })}
+      onClose={() => {
+        setFamily(null);
+        setAll(false);
+      }}
+    />
+  );
+  return { proposals, family, openFamily, seek, onFrame, player, stage, timeline, panel };
 }
 
 /** How many fit versions the session has (null until known), re-read when a fit started here succeeds. */
