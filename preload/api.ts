@@ -6,7 +6,7 @@
  */
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-export type JobKind = 'import' | 'localize' | 'fit';
+export type JobKind = 'import' | 'localize' | 'fit' | 'motifs-train' | 'motifs-extract';
 export type CameraRole = 'room' | 'foot-left' | 'foot-right';
 
 export interface LibraryInfo {
@@ -350,6 +350,17 @@ export interface ApiCalls {
     req: { modelId: number; family: number };
     res: { occurrences: { sessionId: number; sessionName: string; start: number; end: number }[] };
   };
+  /**
+   * Starts an A4Mer training job on skeleton-dataset folders and/or sessions' newest fits (same joint
+   * names); steps = N1, N2, N3. With modelId it resumes that model from its checkpoint. The job's
+   * result names the model (modelId).
+   */
+  trainMotifModel: {
+    req: { name?: string; datasets?: string[]; sessionIds?: number[]; steps?: number[]; modelId?: number };
+    res: JobInfo;
+  };
+  /** Starts motif extraction on a session's newest fit with the newest ready model (or modelId). */
+  extractMotifs: { req: { sessionId: number; modelId?: number }; res: JobInfo };
 }
 
 export interface FootPoseBlock {
@@ -396,6 +407,8 @@ export const API_METHODS = [
   'trainingCurve',
   'motifProposals',
   'motifFamily',
+  'trainMotifModel',
+  'extractMotifs',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;

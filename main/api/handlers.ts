@@ -12,6 +12,7 @@ import {
   type CameraInfo,
 } from '../../preload/api';
 import { loadBodyModel } from '../body/load-model';
+import { DATASET_FILE } from '../capture/skeleton-dataset';
 import { getJob, listJobs } from '../store/jobs';
 import { schemaVersion } from '../store/library';
 import { boardPdf, boardPng } from '../calibration/board-print';
@@ -316,6 +317,26 @@ export const HANDLERS: HandlerTable = {
   motifFamily: async (ctx, req) => {
     await requireMotifModel(ctx, req.modelId);
     return { occurrences: await familyOccurrences(ctx.db, req.modelId, req.family) };
+  },
+  trainMotifModel: async (ctx, req) => {
+    // Checked here so a bad request fails the call, not the job.
+    for (const id of req.sessionIds ?? []) await requireSession(ctx, id);
+    if (req.modelId !== undefined) {
+      const m = await requireMotifModel(ctx, req.modelId);
+      if (m.state === 'ready')
+        throw new ApiError('conflict', `motif model #${m.id} (${m.name}) is already trained`);
+    } else if ((req.datasets ?? []).length + (req.sessionIds ?? []).length === 0)
+      throw new ApiError('bad-input', 'give datasets and/or sessionIds to train on');
+    const datasets = (req.datasets ?? []).map((d) => resolve(d));
+    for (const d of datasets)
+      if (!statSync(join(d, DATASET_FILE), { throwIfNoEntry: false })?.isFile())
+        throw new ApiError('not-found', `${d} is not a skeleton dataset (no ${DATASET_FILE})`);
+    return ctx.runner.submit('motifs-train', { ...req, ...(req.datasets ? { datasets } : {}) });
+  },
+  extractMotifs: async (ctx, req) => {
+    await requireSession(ctx, req.sessionId);
+    if (req.modelId !== undefined) await requireMotifModel(ctx, req.modelId);
+    return ctx.runner.submit('motifs-extract', { ...req });
   },
 };
 

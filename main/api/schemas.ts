@@ -70,4 +70,14 @@ export const REQUEST_SCHEMAS = {
   trainingCurve: z.object({ modelId: id }).strict(),
   motifProposals: z.object({ sessionId: id }).strict(),
   motifFamily: z.object({ modelId: id, family: z.number().int().min(0) }).strict(),
+  trainMotifModel: z
+    .object({
+      name: z.string().min(1).max(200).optional(),
+      datasets: z.array(z.string().min(1).max(4096)).max(100).optional(),
+      sessionIds: z.array(id).max(10_000).optional(),
+      steps: z.array(z.number().int().min(1).max(10_000_000)).length(3).optional(),
+      modelId: id.optional(),
+    })
+    .strict(),
+  extractMotifs: z.object({ sessionId: id, modelId: id.optional() }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

@@ -18,6 +18,8 @@ import { registerBodyCommands } from './body-commands';
 import { registerCalibrateCommands } from './calibrate-commands';
 import { registerDatasetCommands } from './dataset-commands';
 import { registerFitCommands } from './fit-commands';
+import { registerMotifsCommands } from './motifs-commands';
+import { type MotifsEvalFlags, registerMotifsEvalOptions, runMotifsEval } from './motifs-eval-command';
 import { registerSampleCommands, runEvalFit, runEvalLocalize, runSampleMake } from './sample-commands';
 import { registerSettingsCommands } from './settings-commands';
 
@@ -242,13 +244,16 @@ program
 
 program
   .command('eval <name>')
-  .description("evaluate a stage against the embedded sample's ground truth (localize, fit)")
+  .description(
+    "evaluate a stage against the embedded sample's ground truth (localize, fit), or motifs (--dataset)",
+  )
   .option('--sample <dir>', 'sample folder (default <data-dir>/sample, made if missing)')
-  .action(async (name: string, o: { sample?: string }) => {
+  .action(async (name: string, o: { sample?: string } & MotifsEvalFlags) => {
     const out = new Output(globals().json);
     try {
+      if (name === 'motifs') return await runMotifsEval(o, globals());
       if (name !== 'localize' && name !== 'fit')
-        throw new Error(`unknown evaluation "${name}" (available: localize, fit)`);
+        throw new Error(`unknown evaluation "${name}" (available: localize, fit, motifs)`);
       const dir = resolve(o.sample ?? join(resolve(globals().dataDir), 'sample'));
       if (!existsSync(join(dir, 'ground_truth.json'))) {
         out.info(`making the embedded sample in ${dir}`);
@@ -297,6 +302,8 @@ registerSampleCommands(program, () => globals().json);
 registerSettingsCommands(program, globals);
 registerFitCommands(program, globals);
 registerDatasetCommands(program, globals);
+registerMotifsCommands(program, globals);
+registerMotifsEvalOptions(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);

@@ -3,6 +3,8 @@ import { importSession, removePartialImport, type JobContext } from '../capture/
 import type { Db } from '../store/db';
 import { localizeSession } from '../calibration/localize-job';
 import { runFitJob } from '../fitting/fit-job';
+import { runMotifExtractJob, type MotifExtractJobParams } from '../motifs/extract-job';
+import { cleanupMotifTrainJob, runMotifTrainJob, type MotifTrainJobParams } from '../motifs/train-job';
 
 /** What each job kind does (run inside the worker) and how to undo a run that did not finish. */
 export interface JobKindSpec {
@@ -41,6 +43,20 @@ export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
       )),
     }),
     // The fit is stored in one transaction at the very end: a job that did not finish wrote nothing.
+    cleanup: async () => undefined,
+  },
+  'motifs-train': {
+    run: async (db, params, ctx) => ({
+      ...(await runMotifTrainJob(db, params as unknown as MotifTrainJobParams, ctx)),
+    }),
+    // The checkpoint stays (a retry resumes from it); the model is marked failed.
+    cleanup: cleanupMotifTrainJob,
+  },
+  'motifs-extract': {
+    run: async (db, params, ctx) => ({
+      ...(await runMotifExtractJob(db, params as unknown as MotifExtractJobParams, ctx)),
+    }),
+    // Proposals are stored in one transaction at the very end: a job that did not finish wrote nothing.
     cleanup: async () => undefined,
   },
 };

@@ -6,6 +6,7 @@ import { HANDLERS } from '../../main/api/handlers';
 import { startServer, type WebServer } from '../../main/server/server';
 import { appendTrainingLog, createMotifModel, updateMotifModel } from '../../main/store/motif-models';
 import { saveMotifProposals } from '../../main/store/motif-proposals';
+import { writeSkeletonDataset } from '../../main/capture/skeleton-dataset';
 import {
   API_METHODS,
   type ApiMethod,
@@ -164,6 +165,14 @@ describe('web transport', () => {
       ],
     });
 
+    const tinyDataset = join(tempDir(), 'tiny-dataset');
+    writeSkeletonDataset(tinyDataset, {
+      name: 'tiny',
+      fps: 5,
+      joints: ['HipLeft', 'HipRight', 'ShoulderCenter'],
+      sequences: [{ name: 'a', frames: 2, positions: new Float32Array(18).fill(1) }],
+      labels: [],
+    });
     const requests: { [M in ApiMethod]: ApiRequest<M> } = {
       libraryInfo: {},
       listSessions: {},
@@ -192,6 +201,9 @@ describe('web transport', () => {
       trainingCurve: { modelId: model.id },
       motifProposals: { sessionId },
       motifFamily: { modelId: model.id, family: 2 },
+      // Both start a job and answer at once (the jobs are cancelled below; motif-jobs.test.ts runs them).
+      trainMotifModel: { name: 'web', datasets: [tinyDataset], steps: [1, 1, 1] },
+      extractMotifs: { sessionId, modelId: model.id },
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};
@@ -207,6 +219,18 @@ describe('web transport', () => {
       );
     }
     expect(answers.libraryInfo.body.transport).toBe('web');
+    expect([answers.trainMotifModel.body.kind, answers.extractMotifs.body.kind]).toEqual([
+      'motifs-train',
+      'motifs-extract',
+    ]);
+    for (const m of ['trainMotifModel', 'extractMotifs'])
+      await call('cancelJob', { jobId: answers[m].body.id });
+    const noData = await call('trainMotifModel', { datasets: [join(tempDir(), 'none')] });
+    expect([noData.status, noData.body.message]).toEqual([
+      404,
+      expect.stringMatching(/not a skeleton dataset/),
+    ]);
+    expect((await call('extractMotifs', { sessionId: 999 })).status).toBe(404);
     expect(answers.listSessions.body).toHaveLength(2);
     expect(answers.pickFolder.body.supported).toBe(false);
     expect(answers.thumbnail.body.dataUrl).toMatch(/^data:image\/jpeg;base64,/);

@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { evaluateMotifs, MOTIF_EVAL_METHODS } from '../motifs/eval-motifs';
+import type { TrainPhase } from '../motifs/train-options';
+import { Output, progressBar } from './output';
+
+export interface MotifsEvalFlags {
+  dataset?: string;
+  steps?: string;
+  seed?: string;
+}
+
+/** Adds the options of `studio eval motifs` to the program's `eval <name>` command (registered before). */
+export function registerMotifsEvalOptions(program: Command): void {
+  const evalCommand = program.commands.find((c) => c.name() === 'eval');
+  if (!evalCommand)
+    throw new Error('registerMotifsEvalOptions: the `eval <name>` command is not registered yet');
+  evalCommand
+    .option('--dataset <dir>', 'motifs: labeled skeleton dataset folder (generic format)')
+    .option(
+      '--steps <n1,n2,n3>',
+      'motifs: training steps of stage 1, stage 2, joint (default 2000,1000,1000)',
+    )
+    .option('--seed <n>', 'motifs: training seed', '1');
+}
+
+/** "60,30,30" -> {stage1, stage2, joint}; an Error names the flag and the value. */
+export function parseSteps(text: string): Record<TrainPhase, number> {
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.length !== 3 || !parts.every((p) => /^\d+$/.test(p) && Number(p) >= 1))
+    throw new Error(`--steps must be three integers >= 1 like 2000,1000,1000, got "${text}"`);
+  const [stage1, stage2, joint] = parts.map(Number);
+  return { stage1, stage2, joint };
+}
+
+/**
+ * `studio eval motifs --dataset <dir>`: trains A4Mer and its JEPA ablation on the training subjects,
+ * scores a4mer / jepa / raw / clip (main/motifs/eval-motifs.ts). Models go to
+ * <data-dir>/motif-eval/<dataset name>/{a4mer,jepa}.
+ */
+export async function runMotifsEval(
+  flags: MotifsEvalFlags,
+  g: { dataDir: string; json: boolean },
+): Promise<void> {
+  const out = new Output(g.json);
+  if (!flags.dataset)
+    throw new Error('eval motifs needs --dataset <dir> (a labeled skeleton dataset folder)');
+  const dir = resolve(flags.dataset);
+  const steps = flags.steps ? parseSteps(flags.steps) : undefined;
+  const seed = Number(flags.seed ?? '1');
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${flags.seed}"`);
+  const workDir = join(resolve(g.dataDir), 'motif-eval', dir.split(/[\\/]/).pop() ?? 'dataset');
+  const bar = g.json ? null : progressBar('reading the dataset');
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  try {
+    const r = await evaluateMotifs(dir, {
+      steps,
+      seed,
+      workDir,
+      signal: controller.signal,
+      onProgress: (f, message) => bar?.update(Math.round(f * 100), { message }),
+    });
+    bar?.stop();
+    out.info(`${r.dataset}: ${r.split.rule}; ${r.frames.gallery} gallery / ${r.frames.queries} query frames`);
+    for (const m of MOTIF_EVAL_METHODS) {
+      const f = r.methods[m];
+      out.info(
+        `${m.padEnd(6)} k-NN top-1 ${(100 * f.knnTop1).toFixed(1)}% top-3 ${(100 * f.knnTop3).toFixed(1)}%, ` +
+          `sl ${f.sl.toFixed(1)} frames, boundary F1 ${f.boundaryF1.toFixed(3)}`,
+      );
+    }
+    out.info(
+      `training ${r.trainSeconds.toFixed(0)} s, total ${r.evalSeconds.toFixed(0)} s; models in ${workDir}`,
+    );
+    out.result(r);
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', stop);
+  }
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SkeletonDataset, writeSkeletonDataset } from '../../main/capture/skeleton-dataset';
+import {
+  clipMeans,
+  evaluateMotifs,
+  type MotifEvalResult,
+  skippedFrames,
+} from '../../main/motifs/eval-motifs';
+import type { A4MerTrainOverrides } from '../../main/motifs/train-options';
+import { cleanupTempDirs, tempDir } from './fixtures';
+
+const JOINTS = [
+  'HipLeft',
+  'HipRight',
+  'ShoulderLeft',
+  'ShoulderRight',
+  'ShoulderCenter',
+  'HandLeft',
+  'HandRight',
+];
+const FPS = 10;
+/** Each sequence: wave (both hands up and swinging sideways) then squat (body bobbing, hands low), 12 s each. */
+const ACTION_FRAMES = 120;
+
+/** One frame of a synthetic body; `phase` in radians, `subject` shifts sizes a little. */
+function pose(action: 'wave' | 'squat', phase: number, subject: number, out: Float32Array, o: number): void {
+  const k = 1 + 0.05 * subject;
+  const hipZ = action === 'squat' ? 0.9 - 0.25 * (0.5 + 0.5 * Math.sin(phase)) : 0.9;
+  const sh = hipZ + 0.5 * k;
+  const p: number[][] = [
+    [-0.1, 0, hipZ],
+    [0.1, 0, hipZ],
+    [-0.18, 0, sh],
+    [0.18, 0, sh],
+    [0, 0, sh + 0.05],
+    action === 'wave' ? [-0.3 + 0.15 * Math.sin(phase), 0, sh + 0.45] : [-0.2, 0.25, hipZ + 0.1],
+    action === 'wave' ? [0.3 + 0.15 * Math.sin(phase), 0, sh + 0.45] : [0.2, 0.25, hipZ + 0.1],
+  ];
+  p.forEach((q, j) => q.forEach((v, c) => (out[o + 3 * j + c] = v)));
+}
+
+function makeDataset(): SkeletonDataset {
+  const sequences: SkeletonDataset['sequences'] = [];
+  const labels: SkeletonDataset['labels'] = [];
+  for (let s = 1; s <= 4; s++) {
+    const name = `s0${s}_e01`;
+    const frames = 2 * ACTION_FRAMES;
+    const positions = new Float32Array(frames * JOINTS.length * 3);
+    for (let t = 0; t < frames; t++) {
+      const action = t < ACTION_FRAMES ? 'wave' : 'squat';
+      pose(action, (2 * Math.PI * t) / (FPS * (1.5 + 0.1 * s)), s, positions, t * JOINTS.length * 3);
+    }
+    sequences.push({
+      name,
+      subject: `s0${s}`,
+      frames,
+      positions,
+      meta: { longGaps: [[ACTION_FRAMES + 30, ACTION_FRAMES + 40]] },
+    });
+    labels.push({ sequence: name, start: 10, end: ACTION_FRAMES, label: 'wave' });
+    labels.push({ sequence: name, start: ACTION_FRAMES, end: frames - 10, label: 'squat' });
+  }
+  return { name: 'synthetic', fps: FPS, joints: JOINTS, sequences, labels };
+}
+
+const STAGE = {
+  dModel: 8,
+  heads: 2,
+  mlpRatio: 2,
+  encoderLayers: 1,
+  latentLayers: 1,
+  predictorLayers: 1,
+  predictorDim: 8,
+};
+const TINY: A4MerTrainOverrides = {
+  input: { windowFrames: 30 },
+  stage1: STAGE,
+  stage2: STAGE,
+  batch: 4,
+  trainStride: 15,
+  checkpointEvery: 100,
+};
+
+let result: MotifEvalResult;
+let datasetDir: string;
+let workDir: string;
+
+beforeAll(async () => {
+  datasetDir = join(tempDir(), 'synthetic');
+  writeSkeletonDataset(datasetDir, makeDataset());
+  const fractions: number[] = [];
+  result = await evaluateMotifs(datasetDir, {
+    steps: { stage1: 4, stage2: 3, joint: 3 },
+    seed: 3,
+    train: TINY,
+    workDir: (workDir = tempDir()),
+    onProgress: (f) => fractions.push(f),
+  });
+  expect(fractions.at(-1)).toBe(1);
+}, 60_000);
+afterAll(() => cleanupTempDirs());
+
+describe('evaluateMotifs', () => {
+  it('reports every method with figures in range', () => {
+    expect(Object.keys(result.methods).sort()).toEqual(['a4mer', 'clip', 'jepa', 'raw']);
+    for (const f of Object.values(result.methods)) {
+      for (const v of [f.knnTop1, f.knnTop3, f.boundaryF1, f.boundaryPrecision, f.boundaryRecall]) {
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(1);
+      }
+      expect(f.knnTop3).toBeGreaterThanOrEqual(f.knnTop1);
+      expect(f.sl).toBeGreaterThanOrEqual(1);
+      expect(f.sl).toBeLessThanOrEqual(2 * ACTION_FRAMES);
+    }
+    // Two classes: top-3 always contains the truth.
+    expect(result.methods.raw.knnTop3).toBe(1);
+    expect(result.methods.raw.sl).toBe(1);
+    expect(result.clipLength).toBe(Math.max(1, Math.round(result.methods.a4mer.sl)));
+    expect(result.trainSeconds).toBeGreaterThan(0);
+    expect(result.steps).toEqual({ stage1: 4, stage2: 3, joint: 3 });
+    expect(result.toleranceFrames).toBe(FPS);
+    expect(result.classes).toEqual(['squat', 'wave']);
+  });
+
+  it('separates the two synthetic actions from raw poses', () => {
+    expect(result.methods.raw.knnTop1).toBeGreaterThan(0.95);
+    expect(result.methods.clip.knnTop1).toBeGreaterThan(0.8);
+  });
+
+  it('splits by subject and skips the long gaps', () => {
+    expect(result.split.trainSubjects).toEqual(['s01', 's02']);
+    expect(result.split.testSubjects).toEqual(['s03', 's04']);
+    expect(result.split.trainSequences + result.split.testSequences).toBe(4);
+    // Training saw only the training subjects' sequences.
+    expect(result.split.trainedOn).toEqual(['synthetic/s01_e01', 'synthetic/s02_e01']);
+    for (const m of ['a4mer', 'jepa']) {
+      const vocab = JSON.parse(readFileSync(join(workDir, m, 'vocabulary.json'), 'utf8'));
+      expect(vocab.training.sequences).toBe(2);
+      expect(vocab.training.loss).toBe(m);
+    }
+    // Labelled frames per sequence: 2 * 120 - 20 = 220, minus the 10 gap frames, every stride-th.
+    expect(result.frames.knnStride).toBe(2);
+    expect(result.frames.skipped).toBe(40);
+    expect(result.frames.gallery).toBe(2 * 105);
+    expect(result.frames.queries).toBe(2 * 105);
+  });
+
+  it('raw boundaries: every frame is a boundary, so recall is full and precision tiny', () => {
+    expect(result.methods.raw.boundaryRecall).toBe(1);
+    expect(result.methods.raw.boundaryPrecision).toBeLessThan(0.05);
+  });
+});
+
+describe('eval-motifs helpers', () => {
+  it('clipMeans averages each clip', () => {
+    const x = Float32Array.from([1, 3, 5, 7, 9]);
+    expect([...clipMeans(x, 1, 5, 2)]).toEqual([2, 2, 6, 6, 9]);
+  });
+
+  it('skippedFrames marks meta.longGaps and rejects bad entries', () => {
+    expect([...skippedFrames({ longGaps: [[1, 3]] }, 5, 'a')]).toEqual([0, 1, 1, 0, 0]);
+    expect([...skippedFrames(undefined, 2, 'a')]).toEqual([0, 0]);
+    expect(() => skippedFrames({ longGaps: [[3, 1]] }, 5, 'ds/a')).toThrow(/ds\/a.*longGaps/);
+  });
+});
