@@ -9,6 +9,7 @@ import {
   skippedFrames,
 } from '../../main/motifs/eval-motifs';
 import type { A4MerTrainOverrides } from '../../main/motifs/train-options';
+import { TINY_A4MER_NET } from './motif-fixtures';
 import { cleanupTempDirs, tempDir } from './fixtures';
 
 const JOINTS = [
@@ -65,15 +66,7 @@ function makeDataset(): SkeletonDataset {
   return { name: 'synthetic', fps: FPS, joints: JOINTS, sequences, labels };
 }
 
-const STAGE = {
-  dModel: 8,
-  heads: 2,
-  mlpRatio: 2,
-  encoderLayers: 1,
-  latentLayers: 1,
-  predictorLayers: 1,
-  predictorDim: 8,
-};
+const STAGE = TINY_A4MER_NET;
 const TINY: A4MerTrainOverrides = {
   input: { windowFrames: 30 },
   stage1: STAGE,

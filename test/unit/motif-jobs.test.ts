@@ -12,19 +12,12 @@ import { insertJob } from '../../main/store/jobs';
 import { openLibrary } from '../../main/store/library';
 import { getMotifModel, listMotifModels, readTrainingCurve } from '../../main/store/motif-models';
 import { readMotifProposals } from '../../main/store/motif-proposals';
+import { TINY_A4MER_NET } from './motif-fixtures';
 import { cleanupTempDirs, POSE2SIM, tempDir } from './fixtures';
 
 afterAll(cleanupTempDirs);
 
-const net = {
-  dModel: 8,
-  heads: 2,
-  mlpRatio: 2,
-  encoderLayers: 1,
-  latentLayers: 1,
-  predictorLayers: 1,
-  predictorDim: 8,
-};
+const net = TINY_A4MER_NET;
 /** Tiny A4Mer (8-wide networks, 8 s windows), a checkpoint every 2 steps. */
 const TINY: A4MerTrainOverrides = {
   input: { windowFrames: 40 },

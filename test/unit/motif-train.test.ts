@@ -17,29 +17,14 @@ import { type A4MerTrainResult, trainA4Mer, type TrainLogRow } from '../../main/
 import { CHECKPOINT_FILE } from '../../main/motifs/train-checkpoint';
 import type { A4MerTrainOverrides } from '../../main/motifs/train-options';
 import { readVocabulary } from '../../main/motifs/vocabulary';
+import { TINY_A4MER_NET } from './motif-fixtures';
 import { cleanupTempDirs, SHARED_DATA, tempDir } from './fixtures';
 
 /** Tiny A4Mer: 8-wide networks, 8 s windows, 6 + 4 + 4 steps, a checkpoint every 3 steps. */
 const TINY: A4MerTrainOverrides = {
   input: { windowFrames: 40 },
-  stage1: {
-    dModel: 8,
-    heads: 2,
-    mlpRatio: 2,
-    encoderLayers: 1,
-    latentLayers: 1,
-    predictorLayers: 1,
-    predictorDim: 8,
-  },
-  stage2: {
-    dModel: 8,
-    heads: 2,
-    mlpRatio: 2,
-    encoderLayers: 1,
-    latentLayers: 1,
-    predictorLayers: 1,
-    predictorDim: 8,
-  },
+  stage1: TINY_A4MER_NET,
+  stage2: TINY_A4MER_NET,
   steps: { stage1: 6, stage2: 4, joint: 4 },
   batch: 4,
   trainStride: 20,
