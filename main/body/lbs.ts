@@ -221,10 +221,29 @@ export function evaluateBody(
   params: BodyParams,
   outVertices: Float32Array | null,
 ): void {
-  shapeBlend(model, params.betas, ws.vShaped);
+  shapeWorkspace(model, ws, params.betas);
+  poseShaped(model, ws, params.theta, params.transl ?? null, outVertices);
+}
+
+/** The shape half of evaluateBody: ws.vShaped and ws.jRest for `betas` (once per sequence of one body). */
+export function shapeWorkspace(model: BodyModel, ws: LbsWorkspace, betas: ArrayLike<number>): void {
+  shapeBlend(model, betas, ws.vShaped);
   regressJoints(model, ws.vShaped, ws.jRest);
-  poseRotations(params.theta, model.numJoints, ws.R);
-  forwardKinematics(model.parents, ws.R, ws.jRest, params.transl ?? null, ws.G, ws.A, ws.joints);
+}
+
+/**
+ * The pose half of evaluateBody on a workspace already shaped by shapeWorkspace: posed joints in
+ * ws.joints and, when asked, the posed mesh. A sequence with fixed betas shapes once and poses per frame.
+ */
+export function poseShaped(
+  model: BodyModel,
+  ws: LbsWorkspace,
+  theta: ArrayLike<number>,
+  transl: ArrayLike<number> | null,
+  outVertices: Float32Array | null,
+): void {
+  poseRotations(theta, model.numJoints, ws.R);
+  forwardKinematics(model.parents, ws.R, ws.jRest, transl, ws.G, ws.A, ws.joints);
   if (!outVertices) return;
   poseBlend(model, ws.R, ws.vShaped, ws.vPosed, ws.poseFeature);
   skinVertices(model, ws.A, ws.vPosed, null, outVertices);

@@ -1,4 +1,4 @@
-import { createWorkspace, evaluateBody } from '../body/lbs';
+import { createWorkspace, poseShaped, shapeWorkspace } from '../body/lbs';
 import type { BodyModel } from '../body/model';
 
 /** Joints a 2D body-keypoint layout cannot see (fingers, thumbs): left out of joint errors. */
@@ -15,13 +15,9 @@ export function posedJoints(
   const frames = transl.length / 3;
   const ws = createWorkspace(model);
   const out = new Float32Array(frames * J * 3);
+  shapeWorkspace(model, ws, betas);
   for (let f = 0; f < frames; f++) {
-    evaluateBody(
-      model,
-      ws,
-      { betas, theta: theta.subarray(f * J * 3), transl: transl.subarray(f * 3) },
-      null,
-    );
+    poseShaped(model, ws, theta.subarray(f * J * 3), transl.subarray(f * 3), null);
     out.set(ws.joints, f * J * 3);
   }
   return out;

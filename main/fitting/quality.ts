@@ -1,5 +1,5 @@
 import { FIT_FLAGS } from '../../preload/api';
-import { createWorkspace, evaluateBody } from '../body/lbs';
+import { createWorkspace, poseShaped, shapeWorkspace } from '../body/lbs';
 import { projectPoint } from '../geometry/camera';
 import { axisAngleFromMatrix } from '../geometry/rotation';
 import { evaluateBodyState, setRootRef, type BodyState } from './body-state';
@@ -71,6 +71,7 @@ export function frameQuality(
   const errors: number[] = [];
   const ws = createWorkspace(model);
   const vertices = new Float32Array(model.numVertices * 3);
+  shapeWorkspace(model, ws, ctx.betas);
   let worst = 0;
   let flagged = 0;
   const n = seq.n;
@@ -99,14 +100,11 @@ export function frameQuality(
     }
     data[row + C] = views;
     if (views < config.flags.minViews) flags |= FIT_FLAGS.weak;
-    evaluateBody(
+    poseShaped(
       model,
       ws,
-      {
-        betas: ctx.betas,
-        theta: theta.subarray(f * model.numJoints * 3),
-        transl: seq.x.subarray(f * n, f * n + 3),
-      },
+      theta.subarray(f * model.numJoints * 3),
+      seq.x.subarray(f * n, f * n + 3),
       vertices,
     );
     const depthMm = maxPenetration(vertices) * 1000;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { axisAngleFromMatrix, mat3Mul, mat3MulAtB, rodrigues } from '../../geometry/rotation';
-import { createWorkspace, evaluateBody, jointShapeBasis } from '../../body/lbs';
+import { createWorkspace, jointShapeBasis, poseShaped, shapeWorkspace } from '../../body/lbs';
 import type { BodyModel } from '../../body/model';
 import { readAmc, readAsf } from '../../body/motion/asf-amc';
 import { type PoseSequence, retargetClip } from '../../body/retarget';
@@ -65,9 +65,10 @@ function liftAboveFloor(model: BodyModel, seq: PoseSequence): PoseSequence {
   const J = model.numJoints;
   const ws = createWorkspace(model);
   const v = new Float32Array(model.numVertices * 3);
+  shapeWorkspace(model, ws, seq.betas);
   for (let f = 0; f < seq.frames; f++) {
     const transl = seq.transl.subarray(f * 3, f * 3 + 3);
-    evaluateBody(model, ws, { betas: seq.betas, theta: seq.theta.subarray(f * J * 3), transl }, v);
+    poseShaped(model, ws, seq.theta.subarray(f * J * 3), transl, v);
     let low = 0;
     for (let i = 2; i < v.length; i += 3) low = Math.min(low, v[i]);
     transl[2] -= low;
