@@ -1,3 +1,4 @@
+import { poseCentre } from '../geometry/camera';
 import { axisAngleFromMatrix, mat3Mul, mat3MulAtB, rodrigues } from '../geometry/rotation';
 import { evaluateBodyState, setRootRef, type BodyState } from './body-state';
 import type { FootMount } from './terms/foot-camera';
@@ -27,6 +28,7 @@ const Rcw = new Float64Array(9);
 const Rmean = new Float64Array(9);
 const dR = new Float64Array(9);
 const w = new Float64Array(3);
+const centre = new Float64Array(3);
 
 /**
  * Estimates a foot camera's mount (foot joint -> camera) from frames where PnP is good (weight >= 0.5)
@@ -71,7 +73,7 @@ export function estimateMount(
     const Grot = [0, 1, 2, 4, 5, 6, 8, 9, 10].map((i) => G[g + i]);
     mat3MulAtB(Rm, 0, Grot, 0, Rcw, 0);
     rotations.push(...Rm);
-    const C = [0, 1, 2].map((i) => -(pose[i] * pose[9] + pose[3 + i] * pose[10] + pose[6 + i] * pose[11]));
+    const C = poseCentre(pose, centre);
     const o = [0, 1, 2].map((i) => C[i] - state.ws.joints[joint * 3 + i]);
     for (let c = 0; c < 3; c++) offsets[c].push(Grot[c] * o[0] + Grot[3 + c] * o[1] + Grot[6 + c] * o[2]);
   }

@@ -1,10 +1,10 @@
 import { FIT_FLAGS } from '../../preload/api';
 import { createWorkspace, poseShaped, shapeWorkspace } from '../body/lbs';
-import { projectPoint } from '../geometry/camera';
+import { poseCentre, projectPoint } from '../geometry/camera';
 import { axisAngleFromMatrix } from '../geometry/rotation';
 import { evaluateBodyState, setRootRef, type BodyState } from './body-state';
 import type { FitConfig } from './config';
-import type { FootMount } from './terms/foot-camera';
+import { mountedCamera, type FootMount } from './terms/foot-camera';
 import { maxPenetration } from './terms/ground';
 import type { FitFootCamera } from './types';
 import type { Sequence, WindowContext } from './windows';
@@ -149,29 +149,17 @@ export function footDisagreement(
   mount: FootMount,
   pose: ArrayLike<number>,
 ): [number, number] {
-  const G = state.ws.G;
-  const g = mount.joint * 12;
-  const tr = state.lastX;
-  let d2 = 0;
+  mountedCamera(state, mount, state.lastX, predicted, predictedR);
+  poseCentre(pose, pnpCentre);
+  // trace(R_pred^T R_pnp^T): R_pred and R_pnp^T both camera -> world.
   let trace = 0;
-  for (let r = 0; r < 3; r++) {
-    const c =
-      G[g + r * 4] * mount.offset[0] +
-      G[g + r * 4 + 1] * mount.offset[1] +
-      G[g + r * 4 + 2] * mount.offset[2] +
-      G[g + r * 4 + 3] +
-      tr[r];
-    const C = -(pose[r] * pose[9] + pose[3 + r] * pose[10] + pose[6 + r] * pose[11]);
-    d2 += (c - C) ** 2;
-    // trace(R_pred^T R_pnp^T) with R_pred (camera -> world) = rot(G) R_m, R_pnp^T = camera -> world
-    for (let col = 0; col < 3; col++) {
-      const pred =
-        G[g + r * 4] * mount.R[col] +
-        G[g + r * 4 + 1] * mount.R[3 + col] +
-        G[g + r * 4 + 2] * mount.R[6 + col];
-      trace += pred * pose[col * 3 + r];
-    }
-  }
+  for (let r = 0; r < 3; r++)
+    for (let col = 0; col < 3; col++) trace += predictedR[r * 3 + col] * pose[col * 3 + r];
   const angle = Math.acos(Math.max(-1, Math.min(1, (trace - 1) / 2)));
-  return [Math.sqrt(d2) * 1000, (angle * 180) / Math.PI];
+  const d = Math.hypot(predicted[0] - pnpCentre[0], predicted[1] - pnpCentre[1], predicted[2] - pnpCentre[2]);
+  return [d * 1000, (angle * 180) / Math.PI];
 }
+
+const predicted = new Float64Array(3);
+const predictedR = new Float64Array(9);
+const pnpCentre = new Float64Array(3);

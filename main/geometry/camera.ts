@@ -7,10 +7,21 @@ import type { CameraCalibration } from '../../preload/api';
 
 /** Camera centre in world coordinates: C = -R^T t. */
 export function cameraCentre(cal: CameraCalibration, out = new Float64Array(3)): Float64Array {
-  const { R, t } = cal;
-  out[0] = -(R[0] * t[0] + R[3] * t[1] + R[6] * t[2]);
-  out[1] = -(R[1] * t[0] + R[4] * t[1] + R[7] * t[2]);
-  out[2] = -(R[2] * t[0] + R[5] * t[1] + R[8] * t[2]);
+  return centreOf(cal.R, cal.t, 0, out);
+}
+
+/** Camera centre of a flat world -> camera pose (R row-major at 0..8, t at 9..11), e.g. a foot-camera PnP pose. */
+export function poseCentre(pose: ArrayLike<number>, out = new Float64Array(3)): Float64Array {
+  return centreOf(pose, pose, 9, out);
+}
+
+function centreOf(R: ArrayLike<number>, t: ArrayLike<number>, to: number, out: Float64Array): Float64Array {
+  const t0 = t[to];
+  const t1 = t[to + 1];
+  const t2 = t[to + 2];
+  out[0] = -(R[0] * t0 + R[3] * t1 + R[6] * t2);
+  out[1] = -(R[1] * t0 + R[4] * t1 + R[7] * t2);
+  out[2] = -(R[2] * t0 + R[5] * t1 + R[8] * t2);
   return out;
 }
 
