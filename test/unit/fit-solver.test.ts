@@ -3,17 +3,12 @@ import { BlockBandSystem } from '../../main/fitting/solver/block-band';
 import { createLMWorkspace, DEFAULT_SOLVER_OPTIONS, solveLM } from '../../main/fitting/solver/lm';
 import { correctGroup, gemanMcClure, huber, trivialLoss } from '../../main/fitting/solver/loss';
 import type { LossFunction, Problem, ResidualBlock, SolverOptions } from '../../main/fitting/solver/problem';
+import { Rng } from '../../main/capture/sample/rng';
 
-/** Deterministic uniform [0, 1) (mulberry32). */
+/** Deterministic uniform [0, 1) (the sample's Rng). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 const TIGHT: SolverOptions = {

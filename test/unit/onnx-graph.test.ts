@@ -30,20 +30,15 @@ import {
   type OrtModel,
   resolveProviders,
 } from '../../main/motifs/onnx/runtime';
+import { Rng } from '../../main/capture/sample/rng';
 
 const TOL = 1e-4;
 const figures: Record<string, number> = {};
 
-/** mulberry32: deterministic uniform [0, 1). */
+/** Deterministic uniform [0, 1) (the sample's Rng). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 const rand = rng(20260601);
 function randn(n: number, scale = 1): Float32Array {

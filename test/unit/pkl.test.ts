@@ -23,18 +23,14 @@ import {
   type NumpyArray,
   type PyValue,
 } from './pickle-writer';
+import { Rng } from '../../main/capture/sample/rng';
 
 afterAll(cleanupTempDirs);
 
-/** Seeded uniform [0, 1) (mulberry32), so the model is the same every run. */
+/** Seeded uniform [0, 1) (the sample's Rng), so the model is the same every run. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 const V = 40;
