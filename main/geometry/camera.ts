@@ -37,8 +37,15 @@ export function worldToCamera(cal: CameraCalibration, X: ArrayLike<number>, out:
 /**
  * Applies OpenCV's distortion to normalised coordinates (x, y) (cv::projectPoints model):
  * x' = x (1 + k1 r^2 + k2 r^4 + k3 r^6) + 2 p1 x y + p2 (r^2 + 2 x^2), likewise for y'.
+ * With `jac`, also writes d(x', y')/d(x, y) row-major (2 x 2).
  */
-export function distortNormalized(dist: number[], x: number, y: number, out: Float64Array): Float64Array {
+export function distortNormalized(
+  dist: number[],
+  x: number,
+  y: number,
+  out: Float64Array,
+  jac?: Float64Array,
+): Float64Array {
   const k1 = dist[0] ?? 0;
   const k2 = dist[1] ?? 0;
   const p1 = dist[2] ?? 0;
@@ -48,11 +55,20 @@ export function distortNormalized(dist: number[], x: number, y: number, out: Flo
   const radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3));
   out[0] = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x);
   out[1] = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y;
+  if (jac) {
+    const dRadial = k1 + r2 * (2 * k2 + 3 * k3 * r2); // d radial / d r2
+    const cross = 2 * x * y * dRadial + 2 * p1 * x + 2 * p2 * y;
+    jac[0] = radial + 2 * x * x * dRadial + 2 * p1 * y + 6 * p2 * x;
+    jac[1] = cross;
+    jac[2] = cross;
+    jac[3] = radial + 2 * y * y * dRadial + 6 * p1 * y + 2 * p2 * x;
+  }
   return out;
 }
 
 const scratchCam = new Float64Array(3);
 const scratchNorm = new Float64Array(2);
+const dDistort = new Float64Array(4);
 
 /** World point -> pixel (with distortion). Returns NaN pixels for points behind the camera. */
 export function projectPoint(cal: CameraCalibration, X: ArrayLike<number>, out: Float64Array): Float64Array {
@@ -122,28 +138,14 @@ export function projectPointJacobian(
   const iz = 1 / c[2];
   const x = c[0] * iz;
   const y = c[1] * iz;
-  const k1 = dist[0] ?? 0;
-  const k2 = dist[1] ?? 0;
-  const p1 = dist[2] ?? 0;
-  const p2 = dist[3] ?? 0;
-  const k3 = dist[4] ?? 0;
-  const r2 = x * x + y * y;
-  const radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3));
-  const dRadial = k1 + r2 * (2 * k2 + 3 * k3 * r2); // d radial / d r2
-  const xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x);
-  const yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y;
-  out[0] = K[0] * xd + K[1] * yd + K[2];
-  out[1] = K[4] * yd + K[5];
-  // d(xd, yd)/d(x, y)
-  const a00 = radial + 2 * x * x * dRadial + 2 * p1 * y + 6 * p2 * x;
-  const a01 = 2 * x * y * dRadial + 2 * p1 * x + 2 * p2 * y;
-  const a10 = 2 * x * y * dRadial + 2 * p1 * x + 2 * p2 * y;
-  const a11 = radial + 2 * y * y * dRadial + 6 * p1 * y + 2 * p2 * x;
-  // d(u, v)/d(x, y) = K . A
-  const b00 = K[0] * a00 + K[1] * a10;
-  const b01 = K[0] * a01 + K[1] * a11;
-  const b10 = K[4] * a10;
-  const b11 = K[4] * a11;
+  const d = distortNormalized(dist, x, y, scratchNorm, dDistort);
+  out[0] = K[0] * d[0] + K[1] * d[1] + K[2];
+  out[1] = K[4] * d[1] + K[5];
+  // d(u, v)/d(x, y) = K . A with A = d(xd, yd)/d(x, y)
+  const b00 = K[0] * dDistort[0] + K[1] * dDistort[2];
+  const b01 = K[0] * dDistort[1] + K[1] * dDistort[3];
+  const b10 = K[4] * dDistort[2];
+  const b11 = K[4] * dDistort[3];
   // d(x, y)/dX_c = [[iz, 0, -x iz], [0, iz, -y iz]], then . R
   for (let col = 0; col < 3; col++) {
     const dx = iz * (R[col] - x * R[6 + col]);
