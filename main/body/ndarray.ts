@@ -21,3 +21,14 @@ export function ndSize(shape: readonly number[]): number {
 export function toFloat32(a: NdArray): Float32Array {
   return a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>);
 }
+
+/** Concatenates flat float32 arrays (e.g. per-window or per-frame rows) into one. */
+export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

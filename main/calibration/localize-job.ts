@@ -7,6 +7,7 @@ import { decodeGrayFrames } from '../capture/gray-frames';
 import { type LocalizedFrame, charucoDetectFn, localizeFrames } from './localize';
 import { loadOpenCv } from './opencv';
 import type { BoardCorners } from './pnp';
+import { concatFloat32 } from '../body/ndarray';
 
 /**
  * The foot-camera localisation job: every foot camera of a session is localised from the session's
@@ -93,7 +94,7 @@ export async function localizeSession(
       results.push({
         camera: cam,
         frames: result.frames,
-        corners: concat(seen),
+        corners: concatFloat32(seen),
         summary: {
           cameraId: cam.id,
           name: cam.name,
@@ -171,16 +172,6 @@ function packCorners(found: readonly BoardCorners[], boards: readonly BoardSpec[
     for (let i = 0; i < b.ids.length && k < MAX_CORNERS_PER_FRAME; i++, k++) {
       out.set([bi, b.ids[i], b.corners[2 * i], b.corners[2 * i + 1]], k * 4);
     }
-  }
-  return out;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
   }
   return out;
 }

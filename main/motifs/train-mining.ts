@@ -15,7 +15,8 @@ import { minePatterns } from './gsp';
 import { assignNearest, type KMeansCodebook, trainKMeans } from './kmeans';
 import type { A4MerFamilyConfig, A4MerKMeansConfig, A4MerPatternConfig } from './mining-config';
 import { motifOfAtoms, type PreparedLibrary } from './train-data';
-import { concatRows, libraryTokens, type TokenNetworks } from './train-tokens';
+import { concatFloat32 } from '../body/ndarray';
+import { libraryTokens, type TokenNetworks } from './train-tokens';
 
 /** Motifs of one window: motif m covers atoms [starts[m], starts[m+1]) (the last one to the end). */
 export interface WindowCover {
@@ -94,7 +95,7 @@ export function mineMotifs(
   o: MiningOptions,
 ): MiningResult {
   const d = nets.config1.dModel;
-  const tokens = concatRows(
+  const tokens = concatFloat32(
     libraryTokens(nets, mine, allWindows(mine), o.tokenBatch, undefined, o.signal).atoms,
   );
   throwIfAborted(o.signal);
@@ -106,7 +107,7 @@ export function mineMotifs(
   throwIfAborted(o.signal);
   let trainCodes = mineCodes;
   if (train !== mine) {
-    const t = concatRows(
+    const t = concatFloat32(
       libraryTokens(nets, train, allWindows(train), o.tokenBatch, undefined, o.signal).atoms,
     );
     trainCodes = splitCodes(assignNearest(t, km), train);
@@ -143,7 +144,7 @@ export function finalizeMining(
   o: MiningOptions & { refineCodebook: boolean; families: Partial<A4MerFamilyConfig> },
 ): FinalMining {
   const d = nets.config1.dModel;
-  const tokens = concatRows(
+  const tokens = concatFloat32(
     libraryTokens(nets, mine, allWindows(mine), o.tokenBatch, undefined, o.signal).atoms,
   );
   let codebook = mined.codebook;
@@ -159,7 +160,7 @@ export function finalizeMining(
   throwIfAborted(o.signal);
   const covers = coverWindows(splitCodes(codes, mine), mined.patterns, mined.patternSupport);
   const motifOf = motifMaps(mine, covers);
-  const motifTokens = concatRows(
+  const motifTokens = concatFloat32(
     libraryTokens(nets, mine, allWindows(mine), o.tokenBatch, motifOf, o.signal).motifs,
   );
   const d2 = nets.config2!.dModel;

@@ -72,14 +72,3 @@ export function libraryTokens(
   }
   return { atoms, motifs };
 }
-
-/** Concatenates per-window rows into one array (N x dim). */
-export function concatRows(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
