@@ -11,9 +11,6 @@ let serverUrl = '';
 let dataDir = '';
 
 test.beforeAll(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'out/renderer/index.html'))) {
-    throw new Error('out/renderer is not built: run `npm run build` first');
-  }
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'motion-studio-fit-'));
   serverUrl = await startServer(dataDir);
   fs.mkdirSync(screenshotDir, { recursive: true });

@@ -3,10 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { frameCounter, startServer, stopServer, watchPage } from './server';
+import { frameCounter, repoRoot, startServer, stopServer, watchPage } from './server';
 import { FFMPEG_PATH as ffmpegPath } from '../../main/capture/ffmpeg';
 
-const repoRoot = path.resolve(__dirname, '../..');
 const sampleDir = path.resolve(repoRoot, '../shared/data/pose2sim-balancing');
 const screenshotDir = path.join(__dirname, 'screenshots');
 
@@ -14,10 +13,6 @@ let serverUrl = '';
 let dataDir = '';
 
 test.beforeAll(async () => {
-  // The server serves the built renderer; without it every page is a 404, so say what to run.
-  if (!fs.existsSync(path.join(repoRoot, 'out/renderer/index.html'))) {
-    throw new Error('out/renderer is not built: run `npm run build` first');
-  }
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'motion-studio-e2e-'));
   serverUrl = await startServer(dataDir);
   fs.mkdirSync(screenshotDir, { recursive: true });

@@ -31,9 +31,6 @@ function studio(...args: string[]): string {
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
-  if (!fs.existsSync(path.join(repoRoot, 'out/renderer/index.html'))) {
-    throw new Error('out/renderer is not built: run `npm run build` first');
-  }
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'motion-studio-motifs-'));
   const dataDir = path.join(tmp, 'data');
   const take2 = path.join(tmp, 'balancing-take2');

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 
@@ -10,6 +11,9 @@ let serverLog = '';
 
 /** Starts `studio serve` and resolves with the URL from the JSON line it prints once listening. */
 export function startServer(dir: string): Promise<string> {
+  // The server serves the built renderer; without it every page is a 404, so say what to run.
+  if (!existsSync(path.join(repoRoot, 'out/renderer/index.html')))
+    return Promise.reject(new Error('out/renderer is not built: run `npm run build` first'));
   return new Promise((resolve, reject) => {
     // detached: npx -> tsx -> node is a process tree; its own group lets afterAll stop all of it.
     const child = spawn(

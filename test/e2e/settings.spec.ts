@@ -2,15 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { repoRoot, startServer, stopServer, watchPage } from './server';
+import { startServer, stopServer, watchPage } from './server';
 
 let serverUrl = '';
 let dataDir = '';
 
 test.beforeAll(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'out/renderer/index.html'))) {
-    throw new Error('out/renderer is not built: run `npm run build` first');
-  }
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'motion-studio-e2e-settings-'));
   serverUrl = await startServer(dataDir);
 });
