@@ -361,6 +361,20 @@ export interface ApiCalls {
   };
   /** Starts motif extraction on a session's newest fit with the newest ready model (or modelId). */
   extractMotifs: { req: { sessionId: number; modelId?: number }; res: JobInfo };
+  /** Motif models shipped with the app (native/models), and the library model each is installed as. */
+  shippedMotifModels: { req: Record<string, never>; res: ShippedMotifModelInfo[] };
+  /** Copies a shipped model into the library as a ready model (once; a second call returns it). */
+  installShippedMotifModel: { req: { name: string }; res: MotifModelInfo };
+}
+
+/** A motif model shipped with the app: its recipe and, when installed, its library model id. */
+export interface ShippedMotifModelInfo {
+  name: string;
+  /** how it was made: the command, the data (kind, clips, frames, fps, body model), training options */
+  recipe: Record<string, unknown>;
+  /** joint names it reads (a session's fit must have these) */
+  joints: string[];
+  installedAs: number | null;
 }
 
 export interface FootPoseBlock {
@@ -409,6 +423,8 @@ export const API_METHODS = [
   'motifFamily',
   'trainMotifModel',
   'extractMotifs',
+  'shippedMotifModels',
+  'installShippedMotifModel',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
@@ -418,7 +434,7 @@ export const API_METHODS_COMPLETE: Missing extends never ? true : Missing = true
 export interface ApiEvents {
   jobProgress: JobInfo;
   libraryChanged: {
-    reason: 'session-added' | 'session-deleted' | 'job-changed' | 'settings-changed';
+    reason: 'session-added' | 'session-deleted' | 'job-changed' | 'settings-changed' | 'model-added';
     sessionId?: number;
   };
 }

@@ -32,6 +32,8 @@ import { findTrack, readTrackRange } from '../store/tracks';
 import { getFit, listFits, readFitQuality } from '../store/fits';
 import { computeFitFrame, computeFitScene } from '../fitting/fit-scene';
 import { getMotifModel, listMotifModels, readTrainingCurve } from '../store/motif-models';
+import { installShippedMotifModel, listShippedMotifModels } from '../motifs/shipped-models';
+import { readVocabulary } from '../motifs/vocabulary';
 import { familyOccurrences, readMotifProposals } from '../store/motif-proposals';
 import type { AppContext } from './context';
 import { ApiError } from './errors';
@@ -337,6 +339,22 @@ export const HANDLERS: HandlerTable = {
     await requireSession(ctx, req.sessionId);
     if (req.modelId !== undefined) await requireMotifModel(ctx, req.modelId);
     return ctx.runner.submit('motifs-extract', { ...req });
+  },
+  shippedMotifModels: async (ctx) => {
+    const installed = await listMotifModels(ctx.db);
+    return listShippedMotifModels(ctx.nativeDir).map((m) => ({
+      name: m.name,
+      recipe: { ...m.recipe },
+      joints: readVocabulary(m.dir).joints,
+      installedAs: installed.find((i) => i.training.shipped === m.name && i.state === 'ready')?.id ?? null,
+    }));
+  },
+  installShippedMotifModel: async (ctx, req) => {
+    if (!listShippedMotifModels(ctx.nativeDir).some((m) => m.name === req.name))
+      throw new ApiError('not-found', `no shipped motif model "${req.name}"`);
+    const { model, installed } = await installShippedMotifModel(ctx.db, ctx.nativeDir, req.name);
+    if (installed) ctx.emit('libraryChanged', { reason: 'model-added' });
+    return model;
   },
 };
 

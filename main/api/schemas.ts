@@ -80,4 +80,8 @@ export const REQUEST_SCHEMAS = {
     })
     .strict(),
   extractMotifs: z.object({ sessionId: id, modelId: id.optional() }).strict(),
+  shippedMotifModels: empty,
+  installShippedMotifModel: z
+    .object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a model folder name') })
+    .strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

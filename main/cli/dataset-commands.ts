@@ -4,19 +4,67 @@ import {
   readSkeletonDataset,
   summarizeSkeletonDataset,
   type SequenceFormat,
+  type SkeletonDataset,
   type SkeletonDatasetSummary,
   writeSkeletonDataset,
 } from '../capture/skeleton-dataset';
+import { convertCmuMocap } from '../capture/cmu-dataset';
 import { convertUtKinect } from '../capture/utkinect';
+import { loadBodyModel } from '../body/load-model';
+import { DEFAULT_MODEL_FILE } from './body-commands';
+import { findAppRoot } from './paths';
 import type { CliGlobals } from './library-context';
 import { Output, progressBar } from './output';
 
-const KINDS = ['utkinect'] as const;
+const KINDS = ['utkinect', 'cmu'] as const;
 
 interface ImportFlags {
   out?: string;
   format: string;
   labels?: string;
+  model?: string;
+  fps: string;
+}
+
+interface Converted {
+  dataset: SkeletonDataset;
+  lines: string[];
+  figures: Record<string, unknown>;
+}
+
+/** UTKinect (Kinect v1 joints, labelled actions) or CMU ASF/AMC posed as the body model's joints. */
+function convert(
+  kind: (typeof KINDS)[number],
+  path: string,
+  o: ImportFlags,
+  onProgress: (done: number, total: number, name: string) => void,
+): Converted {
+  if (kind === 'cmu') {
+    const modelFile = resolve(o.model ?? join(findAppRoot(), DEFAULT_MODEL_FILE));
+    const fps = Number(o.fps);
+    const conv = convertCmuMocap(path, loadBodyModel(modelFile), modelFile, { fps, onProgress });
+    return {
+      dataset: conv.dataset,
+      lines: [`${conv.clips} clips posed as ${modelFile}`],
+      figures: { clips: conv.clips, bodyModel: modelFile },
+    };
+  }
+  const conv = convertUtKinect(path, { labelsFile: o.labels, onProgress });
+  return {
+    dataset: conv.dataset,
+    lines: [
+      ...conv.warnings.map((w) => `warning: ${w}`),
+      `${conv.observedFrames} recorded frames, ${conv.interpolatedFrames} interpolated, ` +
+        `${conv.repeatedFrameIds} repeated frame ids dropped; labels from ${conv.labelsFile}`,
+    ],
+    figures: {
+      observedFrames: conv.observedFrames,
+      interpolatedFrames: conv.interpolatedFrames,
+      repeatedFrameIds: conv.repeatedFrameIds,
+      labelsFile: conv.labelsFile,
+      warnings: conv.warnings,
+    },
+  };
 }
 
 function describe(s: SkeletonDatasetSummary): string {
@@ -40,7 +88,12 @@ export function registerDatasetCommands(program: Command, globals: () => CliGlob
     .description(`convert a dataset into the generic format (kinds: ${KINDS.join(', ')})`)
     .option('--out <dir>', 'output folder (default <data-dir>/datasets/<kind>)')
     .option('--format <npy|csv>', 'sequence file format', 'npy')
-    .option('--labels <file>', 'UTKinect label file (default actionLabel_modified.txt, else actionLabel.txt)')
+    .option(
+      '--labels <file>',
+      'utkinect: label file (default actionLabel_modified.txt, else actionLabel.txt)',
+    )
+    .option('--model <file>', `cmu: body model whose joints to pose (default ${DEFAULT_MODEL_FILE})`)
+    .option('--fps <n>', 'cmu: frame rate, a divisor of 120', '30')
     .action((kind: string, path: string, o: ImportFlags) => {
       const g = globals();
       const out = new Output(g.json);
@@ -52,26 +105,20 @@ export function registerDatasetCommands(program: Command, globals: () => CliGlob
         if (o.format !== 'npy' && o.format !== 'csv')
           throw new Error(`--format must be npy or csv, got "${o.format}"`);
         const dir = resolve(o.out ?? join(resolve(g.dataDir), 'datasets', kind));
-        const conv = convertUtKinect(resolve(path), {
-          labelsFile: o.labels,
-          onProgress: (done, total, name) => {
-            bar?.setTotal(total + 1);
-            bar?.update(done, { message: name });
-          },
+        const conv = convert(kind as (typeof KINDS)[number], resolve(path), o, (done, total, name) => {
+          bar?.setTotal(total + 1);
+          bar?.update(done, { message: name });
         });
-        bar?.update(conv.dataset.sequences.length, { message: `writing ${dir}` });
+        const n = conv.dataset.sequences.length;
+        bar?.update(n, { message: `writing ${dir}` });
         writeSkeletonDataset(dir, conv.dataset, o.format as SequenceFormat);
-        bar?.update(conv.dataset.sequences.length + 1, { message: 'done' });
+        bar?.update(n + 1, { message: 'done' });
         bar?.stop();
         const s = summarizeSkeletonDataset(conv.dataset);
         const elapsedSeconds = (performance.now() - t0) / 1000;
-        for (const w of conv.warnings) out.info(`warning: ${w}`);
         out.info(`${kind} -> ${dir}: ${describe(s)}`);
-        out.info(
-          `${conv.observedFrames} recorded frames, ${conv.interpolatedFrames} interpolated, ` +
-            `${conv.repeatedFrameIds} repeated frame ids dropped; labels from ${conv.labelsFile}; ` +
-            `${elapsedSeconds.toFixed(2)} s`,
-        );
+        for (const line of conv.lines) out.info(line);
+        out.info(`${elapsedSeconds.toFixed(2)} s`);
         out.result({
           out: dir,
           format: o.format,
@@ -82,11 +129,7 @@ export function registerDatasetCommands(program: Command, globals: () => CliGlob
           labels: s.labels,
           actions: s.labelCounts,
           subjects: s.subjects,
-          observedFrames: conv.observedFrames,
-          interpolatedFrames: conv.interpolatedFrames,
-          repeatedFrameIds: conv.repeatedFrameIds,
-          labelsFile: conv.labelsFile,
-          warnings: conv.warnings,
+          ...conv.figures,
           elapsedSeconds,
         });
       } catch (err) {

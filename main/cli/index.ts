@@ -18,6 +18,8 @@ import { registerBodyCommands } from './body-commands';
 import { registerCalibrateCommands } from './calibrate-commands';
 import { registerDatasetCommands } from './dataset-commands';
 import { registerFitCommands } from './fit-commands';
+import { DEMO_MOTIF_MODEL, installShippedMotifModel } from '../motifs/shipped-models';
+import { readMotifProposals } from '../store/motif-proposals';
 import { registerMotifsCommands } from './motifs-commands';
 import { type MotifsEvalFlags, registerMotifsEvalOptions, runMotifsEval } from './motifs-eval-command';
 import { registerSampleCommands, runEvalFit, runEvalLocalize, runSampleMake } from './sample-commands';
@@ -153,7 +155,7 @@ jobs
 program
   .command('demo [dir]')
   .description(
-    'make the embedded sample in the data dir if missing (or take [dir]), import it, localise its foot cameras, fit the body and summarise',
+    'make the embedded sample in the data dir if missing (or take [dir]), import it, localise its foot cameras, fit the body, extract motifs with the shipped demo model and summarise',
   )
   .action((dir: string | undefined) =>
     withContext(async (ctx, out) => {
@@ -196,10 +198,29 @@ program
           `${fit.stats.medianReprojectionPx.toFixed(2)} px, max penetration ${fit.stats.maxPenetrationMm.toFixed(1)} mm, ` +
           `${fit.stats.flaggedFrames} flagged, ${fit.stats.framesPerSecond.toFixed(1)} frames/s`,
       );
+      // A4Mer on the fit: the shipped demo model (installed once), atoms and motifs as a proposal track.
+      const { model: motifModel } = await installShippedMotifModel(ctx.db, ctx.nativeDir, DEMO_MOTIF_MODEL);
+      let proposals = await readMotifProposals(ctx.db, sessionId);
+      if (!proposals || proposals.modelId !== motifModel.id) {
+        const job = await ctx.runner.submit('motifs-extract', { sessionId, modelId: motifModel.id });
+        const done = await followJob(ctx, job.id);
+        if (done.state !== 'succeeded') return finishJob(done, out);
+        proposals = (await readMotifProposals(ctx.db, sessionId))!;
+      }
+      const families = new Set(proposals.motifs.map((m) => m.family)).size;
+      out.info(
+        `motifs (model #${motifModel.id} ${motifModel.name}, ${proposals.provider}): ${proposals.atoms.length} atoms, ` +
+          `${proposals.motifs.length} motifs in ${families} families`,
+      );
       out.info(`library: ${ctx.libraryPath}`);
       out.result({
         sessionId,
         fitId: fit.id,
+        motifModelId: motifModel.id,
+        atoms: proposals.atoms.length,
+        motifs: proposals.motifs.length,
+        motifFamilies: families,
+        motifProvider: proposals.provider,
         medianReprojectionPx: fit.stats.medianReprojectionPx,
         cameras: s.cameraCount,
         frames: s.frameCount,

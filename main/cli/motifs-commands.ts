@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
+import { join, resolve } from 'node:path';
 import type { JobInfo } from '../../preload/api';
 import { dispatch } from '../api/handlers';
 import type { MotifExtractJobResult } from '../motifs/extract-job';
 import type { MotifTrainJobResult } from '../motifs/train-job';
-import { followJob, type Output } from './output';
+import { buildDemoMotifModel, DEMO_MOTIF_MODEL } from '../motifs/shipped-models';
+import { DEFAULT_MODEL_FILE } from './body-commands';
+import { followJob, Output, progressBar } from './output';
+import { findAppRoot } from './paths';
 import { resolveSessionArg, withLibrary, type CliGlobals as Globals } from './library-context';
 import type { AppContext } from '../api/context';
 
@@ -108,4 +112,34 @@ export function registerMotifsCommands(program: Command, globals: () => Globals)
         return 0;
       }),
     );
+  motifs
+    .command('build-demo-model')
+    .description(
+      `the recipe of the shipped demo model: CMU 01 + 02 posed as the body model, trained into native/models/${DEMO_MOTIF_MODEL}`,
+    )
+    .option('--cmu <dir>', 'CMU ASF/AMC folder', join(findAppRoot(), '..', 'shared', 'data', 'cmu-mocap'))
+    .option('--model <file>', 'body model', join(findAppRoot(), DEFAULT_MODEL_FILE))
+    .option('--out <dir>', 'model folder', join(findAppRoot(), 'native', 'models', DEMO_MOTIF_MODEL))
+    .action(async (o: { cmu: string; model: string; out: string }) => {
+      const out = new Output(globals().json);
+      const bar = out.json ? null : progressBar('starting');
+      try {
+        const recipe = await buildDemoMotifModel({
+          cmuDir: resolve(o.cmu),
+          bodyModelFile: resolve(o.model),
+          out: resolve(o.out),
+          onProgress: (f, message) => bar?.update(Math.round(f * 100), { message }),
+        });
+        bar?.stop();
+        out.info(
+          `${resolve(o.out)}: ${recipe.data.clips} clips, ${recipe.data.frames} frames, ` +
+            `trained in ${recipe.trainSeconds} s`,
+        );
+        out.result({ dir: resolve(o.out), ...recipe });
+      } catch (err) {
+        bar?.stop();
+        out.error((err as Error).message);
+        process.exitCode = 1;
+      }
+    });
 }

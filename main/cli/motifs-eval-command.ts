@@ -8,6 +8,7 @@ export interface MotifsEvalFlags {
   dataset?: string;
   steps?: string;
   seed?: string;
+  resume?: boolean;
 }
 
 /** Adds the options of `studio eval motifs` to the program's `eval <name>` command (registered before). */
@@ -21,7 +22,8 @@ export function registerMotifsEvalOptions(program: Command): void {
       '--steps <n1,n2,n3>',
       'motifs: training steps of stage 1, stage 2, joint (default 2000,1000,1000)',
     )
-    .option('--seed <n>', 'motifs: training seed', '1');
+    .option('--seed <n>', 'motifs: training seed', '1')
+    .option('--resume', 'motifs: continue the trainings in the work folder (finished ones are reused)');
 }
 
 /** "60,30,30" -> {stage1, stage2, joint}; an Error names the flag and the value. */
@@ -59,6 +61,7 @@ export async function runMotifsEval(
       steps,
       seed,
       workDir,
+      resume: flags.resume ?? false,
       signal: controller.signal,
       onProgress: (f, message) => bar?.update(Math.round(f * 100), { message }),
     });
@@ -71,6 +74,8 @@ export async function runMotifsEval(
           `sl ${f.sl.toFixed(1)} frames, boundary F1 ${f.boundaryF1.toFixed(3)}`,
       );
     }
+    for (const [name, f] of Object.entries(r.diagnostics))
+      out.info(`(${name}: k-NN top-1 ${(100 * f.knnTop1).toFixed(1)}%, sl ${f.sl.toFixed(1)} frames)`);
     out.info(
       `training ${r.trainSeconds.toFixed(0)} s, total ${r.evalSeconds.toFixed(0)} s; models in ${workDir}`,
     );

@@ -47,9 +47,15 @@ export function rigidAlign(
   const q = largestEigenvector4(N);
   const [w, x, y, z] = q;
   outR.set([
-    w * w + x * x - y * y - z * z, 2 * (x * y - w * z), 2 * (x * z + w * y),
-    2 * (x * y + w * z), w * w - x * x + y * y - z * z, 2 * (y * z - w * x),
-    2 * (x * z - w * y), 2 * (y * z + w * x), w * w - x * x - y * y + z * z,
+    w * w + x * x - y * y - z * z,
+    2 * (x * y - w * z),
+    2 * (x * z + w * y),
+    2 * (x * y + w * z),
+    w * w - x * x + y * y - z * z,
+    2 * (y * z - w * x),
+    2 * (x * z - w * y),
+    2 * (y * z + w * x),
+    w * w - x * x - y * y + z * z,
   ]);
   for (let r = 0; r < 3; r++)
     outT[r] = cd[r] - (outR[r * 3] * cs[0] + outR[r * 3 + 1] * cs[1] + outR[r * 3 + 2] * cs[2]);

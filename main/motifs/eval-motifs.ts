@@ -67,6 +67,12 @@ export interface MotifEvalOptions {
   /** source frames between scored k-NN frames (default round(fps / model fps)) */
   knnStride?: number;
   knn?: KnnOptions;
+  /**
+   * Continue the learned methods' trainings from the checkpoints in workDir (train.ts resume): an
+   * interrupted evaluation goes on, a finished training is only re-finalised (same files), so a
+   * re-scoring does not retrain.
+   */
+  resume?: boolean;
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
 }
@@ -88,6 +94,11 @@ export interface MethodFigures {
 export interface MotifEvalResult {
   dataset: string;
   methods: Record<MotifEvalMethod, MethodFigures>;
+  /**
+   * Not part of the comparison: the learned methods' ATOM tokens with atom segments (stage 1 alone),
+   * to tell what the motif level adds or loses.
+   */
+  diagnostics: { a4merAtoms: MethodFigures; jepaAtoms: MethodFigures };
   /** training time of a4mer + jepa (seconds) */
   trainSeconds: number;
   trainSecondsByMethod: { a4mer: number; jepa: number };
@@ -326,6 +337,7 @@ export async function evaluateMotifs(
     MotifEvalMethod,
     MethodScore
   >;
+  const atomScores = { a4mer: new MethodScore(), jepa: new MethodScore() };
   const trainSecondsByMethod = { a4mer: 0, jepa: 0 };
   const trainingSequences = split.train.map((s) => s.sequence);
   const learned = ['a4mer', 'jepa'] as const;
@@ -335,7 +347,7 @@ export async function evaluateMotifs(
     const dir = join(options.workDir, method);
     const r = await trainA4Mer(
       trainingSequences,
-      { ...base, loss: method },
+      { ...base, loss: method, resume: options.resume ?? false },
       {
         dir,
         signal,
@@ -360,6 +372,8 @@ export async function evaluateMotifs(
             stride,
             tolerance,
           );
+          const atoms = { dim: fr.atomDim, rep: fr.atom, segments: fr.atoms };
+          atomScores[method].add(side, p, atoms, stride, tolerance);
         }
       }
     } finally {
@@ -392,6 +406,10 @@ export async function evaluateMotifs(
   return {
     dataset: dataset.name,
     methods,
+    diagnostics: {
+      a4merAtoms: atomScores.a4mer.figures(classes.length, knn),
+      jepaAtoms: atomScores.jepa.figures(classes.length, knn),
+    },
     trainSeconds: trainSecondsByMethod.a4mer + trainSecondsByMethod.jepa,
     trainSecondsByMethod,
     evalSeconds: (performance.now() - t0) / 1000,

@@ -117,6 +117,32 @@ describe('evaluateMotifs', () => {
     expect(result.classes).toEqual(['squat', 'wave']);
   });
 
+  it('reports the atom-level diagnostics beside the methods', () => {
+    for (const f of Object.values(result.diagnostics)) {
+      expect(f.knnTop1).toBeGreaterThanOrEqual(0);
+      expect(f.knnTop1).toBeLessThanOrEqual(1);
+    }
+    // Motifs are runs of atoms: atoms are never longer.
+    expect(result.diagnostics.a4merAtoms.sl).toBeLessThanOrEqual(result.methods.a4mer.sl + 1e-9);
+    expect(result.diagnostics.jepaAtoms.sl).toBeLessThanOrEqual(result.methods.jepa.sl + 1e-9);
+  });
+
+  it('resume reuses the finished trainings: same figures, no new training', async () => {
+    const t0 = performance.now();
+    const again = await evaluateMotifs(datasetDir, {
+      steps: { stage1: 4, stage2: 3, joint: 3 },
+      seed: 3,
+      train: TINY,
+      workDir,
+      resume: true,
+    });
+    expect(again.methods).toEqual(result.methods);
+    expect(again.diagnostics).toEqual(result.diagnostics);
+    // The recorded training time is the first run's, carried in the checkpoint.
+    expect(again.trainSeconds).toBeGreaterThanOrEqual(result.trainSeconds * 0.99);
+    expect(performance.now() - t0).toBeLessThan(60_000);
+  }, 60_000);
+
   it('separates the two synthetic actions from raw poses', () => {
     expect(result.methods.raw.knnTop1).toBeGreaterThan(0.95);
     expect(result.methods.clip.knnTop1).toBeGreaterThan(0.8);

@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBodyModel } from '../../main/body/load-model';
 import { Rng } from '../../main/capture/sample/rng';
-import { HELD_OUT_CLIPS, listCmuClips, retargetCmuClip } from '../../main/fitting/prior/fit-prior';
+import { listCmuClips, retargetCmuClip } from '../../main/body/motion/cmu-clips';
+import { HELD_OUT_CLIPS } from '../../main/fitting/prior/fit-prior';
 import { choleskyLower, fitGmm, mixtureLogLikelihood } from '../../main/fitting/prior/gmm';
 import {
   bestComponent,

@@ -3,6 +3,7 @@ import { axisAngleFromMatrix, mat3Mul, mat3MulAtB, rodrigues } from '../../geome
 import { createWorkspace, jointShapeBasis, poseShaped, shapeWorkspace } from '../../body/lbs';
 import type { BodyModel } from '../../body/model';
 import { readAmc, readAsf } from '../../body/motion/asf-amc';
+import { CMU_FPS } from '../../body/motion/cmu-clips';
 import { type PoseSequence, retargetClip } from '../../body/retarget';
 
 /**
@@ -31,7 +32,6 @@ export const SAMPLE_CLIPS: ClipPlacement[] = [
   { amc: '02_02.amc', from: 0, to: 1.6, heading: Math.PI, alongTravel: true, start: [3.0, 4.62] },
 ];
 
-const CMU_FPS = 120;
 const BLEND_SECONDS = 0.6;
 
 export function sampleMotion(

@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
 import type { BodyModel } from '../../body/model';
-import { type AsfSkeleton, readAmc, readAsf } from '../../body/motion/asf-amc';
-import { type PoseSequence, retargetClip } from '../../body/retarget';
+import type { AsfSkeleton } from '../../body/motion/asf-amc';
+import { CMU_FPS, listCmuClips, retargetCmuClip } from '../../body/motion/cmu-clips';
+import type { PoseSequence } from '../../body/retarget';
 import { fitGmm } from './gmm';
 import { parsePosePrior, type PosePrior, type PosePriorJson, posePriorJson } from './pose-prior';
 
@@ -12,42 +11,6 @@ import { parsePosePrior, type PosePrior, type PosePriorJson, posePriorJson } fro
  */
 
 export const HELD_OUT_CLIPS: readonly string[] = ['02_01', '02_02', '02_06'];
-const CMU_FPS = 120;
-
-export interface CmuClip {
-  /** e.g. '02_05' */
-  name: string;
-  asf: string;
-  amc: string;
-}
-
-/** Every `NN/NN_MM.amc` with its `NN/NN.asf` under the CMU folder, sorted by name. */
-export function listCmuClips(cmuDir: string): CmuClip[] {
-  if (!existsSync(cmuDir)) throw new Error(`${cmuDir}: CMU motion folder not found`);
-  const clips: CmuClip[] = [];
-  for (const subject of readdirSync(cmuDir).sort()) {
-    const dir = join(cmuDir, subject);
-    if (!statSync(dir).isDirectory()) continue;
-    const asf = join(dir, `${subject}.asf`);
-    const amcs = readdirSync(dir).filter((n) => n.endsWith('.amc'));
-    if (amcs.length > 0 && !existsSync(asf)) throw new Error(`${dir}: has .amc clips but no ${subject}.asf`);
-    for (const n of amcs.sort()) clips.push({ name: basename(n, '.amc'), asf, amc: join(dir, n) });
-  }
-  if (clips.length === 0) throw new Error(`${cmuDir}: no CMU .amc clips found`);
-  return clips;
-}
-
-/** A clip retargeted onto the model at 120 / step fps (no grounding: only theta is wanted). */
-export function retargetCmuClip(
-  model: BodyModel,
-  clip: CmuClip,
-  step: number,
-  asfCache = new Map<string, AsfSkeleton>(),
-): PoseSequence {
-  let asf = asfCache.get(clip.asf);
-  if (!asf) asfCache.set(clip.asf, (asf = readAsf(clip.asf)));
-  return retargetClip(readAmc(clip.amc, asf, { fps: CMU_FPS, step }), model, { ground: false });
-}
 
 export interface FitPosePriorOptions {
   cmuDir: string;
