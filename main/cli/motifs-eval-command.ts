@@ -71,7 +71,7 @@ export async function runMotifsEval(
       const f = r.methods[m];
       out.info(
         `${m.padEnd(6)} k-NN top-1 ${(100 * f.knnTop1).toFixed(1)}% top-3 ${(100 * f.knnTop3).toFixed(1)}%, ` +
-          `sl ${f.sl.toFixed(1)} frames, boundary F1 ${f.boundaryF1.toFixed(3)}`,
+          `sl ${f.sl.toFixed(1)} frames, boundary F1 ${f.boundaryF1.toFixed(3)}, purity ${f.purity.toFixed(3)}`,
       );
     }
     for (const [name, f] of Object.entries(r.diagnostics))

@@ -87,6 +87,11 @@ export interface MethodFigures {
   boundaryRecall: number;
   /** segments over the test sequences */
   segments: number;
+  /**
+   * Test frames whose label is their segment's majority label (labelled, unskipped frames): the best
+   * top-1 any one-token-per-segment representation could reach with these segments.
+   */
+  purity: number;
   /** representation size */
   dim: number;
 }
@@ -217,6 +222,8 @@ class MethodScore {
   truths = 0;
   segFrames = 0;
   segments = 0;
+  pure = 0;
+  scored = 0;
 
   add(side: 'train' | 'test', p: Prepared, view: SequenceView, stride: number, tolerance: number): void {
     this.dim = view.dim;
@@ -233,7 +240,15 @@ class MethodScore {
     this.reps[side].push(rep.subarray(0, n * view.dim));
     this.labels[side].push(...lab);
     if (side === 'train') return;
-    for (const s of view.segments) this.segFrames += s.end - s.start;
+    for (const s of view.segments) {
+      this.segFrames += s.end - s.start;
+      const counts = new Map<number, number>();
+      for (let f = s.start; f < s.end; f++)
+        if (!p.skip[f] && p.labels[f] >= 0) counts.set(p.labels[f], (counts.get(p.labels[f]) ?? 0) + 1);
+      const n = [...counts.values()];
+      this.pure += n.length ? Math.max(...n) : 0;
+      this.scored += n.reduce((a, b) => a + b, 0);
+    }
     this.segments += view.segments.length;
     const kept = (b: number): boolean => b >= F || !p.skip[b];
     const predicted = segmentBoundaries(view.segments).filter(kept);
@@ -273,6 +288,7 @@ class MethodScore {
       boundaryPrecision: precision,
       boundaryRecall: recall,
       segments: this.segments,
+      purity: this.scored ? this.pure / this.scored : NaN,
       dim: this.dim,
     };
   }

@@ -110,6 +110,9 @@ describe('evaluateMotifs', () => {
     // Two classes: top-3 always contains the truth.
     expect(result.methods.raw.knnTop3).toBe(1);
     expect(result.methods.raw.sl).toBe(1);
+    // Single frames are pure; longer segments can straddle the action changes.
+    expect(result.methods.raw.purity).toBe(1);
+    for (const f of Object.values(result.methods)) expect(f.purity).toBeGreaterThan(0.5);
     expect(result.clipLength).toBe(Math.max(1, Math.round(result.methods.a4mer.sl)));
     expect(result.trainSeconds).toBeGreaterThan(0);
     expect(result.steps).toEqual({ stage1: 4, stage2: 3, joint: 3 });
