@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { evaluateMotifs, MOTIF_EVAL_METHODS } from '../motifs/eval-motifs';
+import { evaluateMotifs, MOTIF_EVAL_METHODS, trainEvalModel } from '../motifs/eval-motifs';
 import type { TrainPhase } from '../motifs/train-options';
 import { Output, progressBar } from './output';
 
@@ -9,6 +9,7 @@ export interface MotifsEvalFlags {
   steps?: string;
   seed?: string;
   resume?: boolean;
+  trainOnly?: string;
 }
 
 /** Adds the options of `studio eval motifs` to the program's `eval <name>` command (registered before). */
@@ -23,7 +24,11 @@ export function registerMotifsEvalOptions(program: Command): void {
       'motifs: training steps of stage 1, stage 2, joint (default 2000,1000,1000)',
     )
     .option('--seed <n>', 'motifs: training seed', '1')
-    .option('--resume', 'motifs: continue the trainings in the work folder (finished ones are reused)');
+    .option('--resume', 'motifs: continue the trainings in the work folder (finished ones are reused)')
+    .option(
+      '--train-only <a4mer|jepa>',
+      'motifs: only train that method into the work folder (run both at once, then score with --resume)',
+    );
 }
 
 /** "60,30,30" -> {stage1, stage2, joint}; an Error names the flag and the value. */
@@ -56,15 +61,25 @@ export async function runMotifsEval(
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once('SIGINT', stop);
+  const options = {
+    steps,
+    seed,
+    workDir,
+    resume: flags.resume ?? false,
+    signal: controller.signal,
+    onProgress: (f: number, message: string) => bar?.update(Math.round(f * 100), { message }),
+  };
   try {
-    const r = await evaluateMotifs(dir, {
-      steps,
-      seed,
-      workDir,
-      resume: flags.resume ?? false,
-      signal: controller.signal,
-      onProgress: (f, message) => bar?.update(Math.round(f * 100), { message }),
-    });
+    if (flags.trainOnly !== undefined) {
+      if (flags.trainOnly !== 'a4mer' && flags.trainOnly !== 'jepa')
+        throw new Error(`--train-only must be a4mer or jepa, got "${flags.trainOnly}"`);
+      const t = await trainEvalModel(dir, flags.trainOnly, options);
+      bar?.stop();
+      out.info(`${flags.trainOnly}: trained in ${t.trainSeconds.toFixed(0)} s into ${t.dir}`);
+      out.result({ method: flags.trainOnly, ...t });
+      return;
+    }
+    const r = await evaluateMotifs(dir, options);
     bar?.stop();
     out.info(`${r.dataset}: ${r.split.rule}; ${r.frames.gallery} gallery / ${r.frames.queries} query frames`);
     for (const m of MOTIF_EVAL_METHODS) {

@@ -316,14 +316,8 @@ function prepare(
 const frameSegments = (F: number, L: number): Segment[] =>
   Array.from({ length: Math.ceil(F / L) }, (_, i) => ({ start: i * L, end: Math.min(F, (i + 1) * L) }));
 
-/** Trains a4mer and jepa, scores all four methods (see the file comment). */
-export async function evaluateMotifs(
-  datasetDir: string,
-  options: MotifEvalOptions,
-): Promise<MotifEvalResult> {
-  const t0 = performance.now();
-  const { signal } = options;
-  const progress = options.onProgress ?? (() => {});
+/** What training and scoring share: the dataset, its split by subject, the training options. */
+function evalSetup(datasetDir: string, options: MotifEvalOptions) {
   const dataset = readSkeletonDataset(datasetDir);
   const classes = labelVocabulary(dataset);
   if (classes.length === 0) throw new Error(`${datasetDir}: the dataset has no labels to evaluate against`);
@@ -338,7 +332,54 @@ export async function evaluateMotifs(
     seed,
     steps: { ...options.train?.steps, ...options.steps },
   };
-  const resolved = resolveTrainOptions(base);
+  return { dataset, classes, split, seed, base, resolved: resolveTrainOptions(base) };
+}
+
+type EvalSetup = ReturnType<typeof evalSetup>;
+
+/** Trains (or with options.resume continues) one learned method into <workDir>/<method>. */
+function trainMethod(
+  setup: EvalSetup,
+  method: 'a4mer' | 'jepa',
+  options: MotifEvalOptions,
+  onProgress: (fraction: number, message: string) => void,
+): ReturnType<typeof trainA4Mer> {
+  return trainA4Mer(
+    setup.split.train.map((s) => s.sequence),
+    { ...setup.base, loss: method, resume: options.resume ?? false },
+    { dir: join(options.workDir, method), signal: options.signal, onProgress },
+  );
+}
+
+/**
+ * Trains only one learned method's model into <workDir>/<method> (no scoring): the two learned methods
+ * can then train at the same time (two processes or machines sharing the work folder), and an
+ * evaluation with `resume` scores them without retraining.
+ */
+export async function trainEvalModel(
+  datasetDir: string,
+  method: 'a4mer' | 'jepa',
+  options: MotifEvalOptions,
+): Promise<{ dir: string; trainSeconds: number }> {
+  const r = await trainMethod(
+    evalSetup(datasetDir, options),
+    method,
+    options,
+    options.onProgress ?? (() => {}),
+  );
+  return { dir: r.dir, trainSeconds: r.trainSeconds };
+}
+
+/** Trains a4mer and jepa, scores all four methods (see the file comment). */
+export async function evaluateMotifs(
+  datasetDir: string,
+  options: MotifEvalOptions,
+): Promise<MotifEvalResult> {
+  const t0 = performance.now();
+  const { signal } = options;
+  const progress = options.onProgress ?? (() => {});
+  const setup = evalSetup(datasetDir, options);
+  const { dataset, classes, split, seed, resolved } = setup;
   const input = resolved.input;
   const modelFps = resolveInputConfig(input).fps;
   const stride = options.knnStride ?? Math.max(1, Math.round(dataset.fps / modelFps));
@@ -361,14 +402,8 @@ export async function evaluateMotifs(
   for (const [i, method] of learned.entries()) {
     throwIfAborted(signal);
     const dir = join(options.workDir, method);
-    const r = await trainA4Mer(
-      trainingSequences,
-      { ...base, loss: method, resume: options.resume ?? false },
-      {
-        dir,
-        signal,
-        onProgress: (f, msg) => progress((i + f) * 0.45, `${method}: ${msg}`),
-      },
+    const r = await trainMethod(setup, method, options, (f, msg) =>
+      progress((i + f) * 0.45, `${method}: ${msg}`),
     );
     trainSecondsByMethod[method] = r.trainSeconds;
     progress((i + 1) * 0.45, `${method}: extracting motifs`);
