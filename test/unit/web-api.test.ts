@@ -1,3 +1,4 @@
+import { DEMO_MOTIF_MODEL } from '../../main/motifs/shipped-models';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,6 +205,8 @@ describe('web transport', () => {
       // Both start a job and answer at once (the jobs are cancelled below; motif-jobs.test.ts runs them).
       trainMotifModel: { name: 'web', datasets: [tinyDataset], steps: [1, 1, 1] },
       extractMotifs: { sessionId, modelId: model.id },
+      shippedMotifModels: {},
+      installShippedMotifModel: { name: DEMO_MOTIF_MODEL },
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};
@@ -252,18 +255,36 @@ describe('web transport', () => {
       steps: [0, 10],
       series: { loss: [1.5, 0.75] },
     });
+    // The shipped demo model: listed before it is installed, installed once (a second call returns it).
+    const demo = answers.shippedMotifModels.body.find((m: { name: string }) => m.name === DEMO_MOTIF_MODEL);
+    expect([demo.installedAs, demo.joints.length, demo.recipe.command]).toEqual([
+      null,
+      31,
+      'npm run build:motif-model',
+    ]);
+    expect([answers.installShippedMotifModel.body.name, answers.installShippedMotifModel.body.state]).toEqual(
+      [DEMO_MOTIF_MODEL, 'ready'],
+    );
+    const again = await call('installShippedMotifModel', { name: DEMO_MOTIF_MODEL });
+    expect(again.body.id).toBe(answers.installShippedMotifModel.body.id);
+    expect(
+      (await call('shippedMotifModels', {})).body.find((m: { name: string }) => m.name === DEMO_MOTIF_MODEL)
+        .installedAs,
+    ).toBe(again.body.id);
+    expect((await call('installShippedMotifModel', { name: 'no-such-model' })).status).toBe(404);
+    expect((await call('installShippedMotifModel', { name: '../models' })).status).toBe(400);
     expect(answers.motifProposals.body.provider).toBe('cpu');
     expect(answers.motifProposals.body.atoms[1]).toEqual({ start: 6, end: 15, code: 1 });
     expect(answers.motifProposals.body.motifs).toHaveLength(2);
     expect(answers.motifFamily.body.occurrences).toEqual([
       { sessionId, sessionName: session.name, start: 0, end: 15 },
     ]);
-    const noModel = await call('trainingCurve', { modelId: model.id + 1 });
+    const noModel = await call('trainingCurve', { modelId: model.id + 1000 });
     expect([noModel.status, noModel.body.message]).toEqual([
       404,
-      `motif model #${model.id + 1} does not exist`,
+      `motif model #${model.id + 1000} does not exist`,
     ]);
-    expect((await call('motifFamily', { modelId: model.id + 1, family: 0 })).status).toBe(404);
+    expect((await call('motifFamily', { modelId: model.id + 1000, family: 0 })).status).toBe(404);
     expect(answers.deleteSession.body.deleted).toBe(true);
     expect((await call('listSessions', {})).body).toHaveLength(1);
     // The deleted session's proposals went with it.
