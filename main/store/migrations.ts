@@ -172,6 +172,78 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX motif_segments_family ON motif_segments(model_id, family);
   `,
+  // 6: annotations (store/vocabularies.ts, annotations.ts, annotation-history.ts, annotation-proposals.ts).
+  // Label vocabularies are library-wide; tiers, segments, their edit history and motif-family proposals
+  // are per session and go with it. AUTOINCREMENT everywhere: undo/redo re-insert rows with their ids,
+  // so an id must never be handed out twice. Frames are session frames [start_frame, end_frame).
+  // annotation_proposals.annotation_id has no foreign key: an accepted proposal keeps naming its
+  // annotation while an undoable delete has removed it.
+  `
+  CREATE TABLE label_vocabularies (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    name         TEXT NOT NULL UNIQUE,
+    description  TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL
+  );
+
+  CREATE TABLE vocabulary_labels (
+    vocabulary_id  INTEGER NOT NULL REFERENCES label_vocabularies(id) ON DELETE CASCADE,
+    name           TEXT NOT NULL CHECK (name <> ''),
+    colour         TEXT NOT NULL CHECK (colour GLOB '#[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+    description    TEXT NOT NULL DEFAULT '',
+    position       INTEGER NOT NULL,
+    PRIMARY KEY (vocabulary_id, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE annotation_tiers (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    name           TEXT NOT NULL CHECK (name <> ''),
+    kind           TEXT NOT NULL CHECK (kind IN ('action','motif','free')),
+    vocabulary_id  INTEGER REFERENCES label_vocabularies(id),
+    position       INTEGER NOT NULL,
+    UNIQUE (session_id, name)
+  );
+  CREATE INDEX annotation_tiers_vocabulary ON annotation_tiers(vocabulary_id);
+
+  CREATE TABLE annotations (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    tier_id      INTEGER NOT NULL REFERENCES annotation_tiers(id) ON DELETE CASCADE,
+    start_frame  INTEGER NOT NULL CHECK (start_frame >= 0),
+    end_frame    INTEGER NOT NULL CHECK (end_frame > start_frame),
+    label        TEXT NOT NULL CHECK (label <> ''),
+    source       TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  );
+  CREATE INDEX annotations_tier ON annotations(tier_id, start_frame);
+
+  CREATE TABLE annotation_history (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    op          TEXT NOT NULL,
+    before      TEXT NOT NULL,
+    after       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('done','undone','abandoned'))
+  );
+  CREATE INDEX annotation_history_session ON annotation_history(session_id, state, id);
+
+  CREATE TABLE annotation_proposals (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id     INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    tier_id        INTEGER NOT NULL REFERENCES annotation_tiers(id) ON DELETE CASCADE,
+    start_frame    INTEGER NOT NULL,
+    end_frame      INTEGER NOT NULL CHECK (end_frame > start_frame),
+    label          TEXT NOT NULL CHECK (label <> ''),
+    source         TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('pending','accepted','rejected')),
+    annotation_id  INTEGER,
+    created_at     TEXT NOT NULL
+  );
+  CREATE INDEX annotation_proposals_session ON annotation_proposals(session_id, state);
+  CREATE INDEX annotation_proposals_tier ON annotation_proposals(tier_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
