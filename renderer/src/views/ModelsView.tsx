@@ -4,6 +4,8 @@ import 'uplot/dist/uPlot.min.css';
 import type { MotifModelInfo, TrainingCurve } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
 import { BackLink, ErrorAlert } from '../components/PageChrome';
+import { ShippedModels } from '../components/ShippedModels';
+import { TrainModelForm } from '../components/TrainModelForm';
 import { formatDate } from '../format';
 
 interface Props {
@@ -74,6 +76,12 @@ export function ModelsView({ onBack }: Props) {
     };
   }, [api, training]);
 
+  // A model installed or trained here: list it and show its detail.
+  const modelAdded = useCallback((id: number) => {
+    setSelected(id);
+    setTick((t) => t + 1);
+  }, []);
+
   const model = models?.find((m) => m.id === selected) ?? null;
   return (
     <div className="page models-page" data-testid="models-view">
@@ -121,6 +129,8 @@ export function ModelsView({ onBack }: Props) {
             </div>
           </section>
         )}
+        <ShippedModels onInstalled={(m) => modelAdded(m.id)} />
+        <TrainModelForm onTrained={modelAdded} />
       </main>
     </div>
   );

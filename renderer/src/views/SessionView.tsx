@@ -16,6 +16,7 @@ import { formatDate, formatFps } from '../format';
 import { BackLink } from '../components/PageChrome';
 import { BoardsList } from '../components/BoardsList';
 import { FitBodyPanel } from '../components/FitBodyPanel';
+import { ExtractMotifsPanel } from '../components/ExtractMotifsPanel';
 
 interface Props {
   sessionId: number;
@@ -220,6 +221,12 @@ export function SessionView({ sessionId, focus, onBack, onReviewFit, onFocus }: 
                 onFamily={motifs.openFamily}
               />
             )}
+            <ExtractMotifsPanel
+              sessionId={sessionId}
+              hasFit={fitCount !== 0}
+              extractedAt={motifs.proposals?.createdAt ?? null}
+              onExtracted={motifs.reload}
+            />
           </section>
           {motifs.panel}
         </div>
@@ -252,6 +259,9 @@ function useMotifReview({
   const stage = useRef<HTMLElement>(null);
   const timeline = useRef<MotifTimelineHandle>(null);
   const [proposals, setProposals] = useState<MotifProposals | null>(null);
+  // Bumped by an extraction that succeeded here: the tracks re-read the newest proposals.
+  const [version, setVersion] = useState(0);
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
   const [family, setFamily] = useState<FamilyRef | null>(
     focus?.modelId !== undefined && focus.family !== undefined
       ? { modelId: focus.modelId, family: focus.family }
@@ -271,7 +281,7 @@ function useMotifReview({
     return () => {
       live = false;
     };
-  }, [api, sessionId, onError]);
+  }, [api, sessionId, onError, version]);
 
   const onEnded = useCallback(
     (c: Occurrence) => {
@@ -333,7 +343,7 @@ function useMotifReview({
       }}
     />
   );
-  return { proposals, family, openFamily, seek, onFrame, player, stage, timeline, panel };
+  return { proposals, reload, family, openFamily, seek, onFrame, player, stage, timeline, panel };
 }
 
 /** How many fit versions the session has (null until known), re-read when a fit started here succeeds. */
