@@ -17,6 +17,7 @@ import { startServer } from '../server/server';
 import { registerBodyCommands } from './body-commands';
 import { registerCalibrateCommands } from './calibrate-commands';
 import { registerDatasetCommands } from './dataset-commands';
+import { registerExportCommand } from './export-command';
 import { registerFitCommands } from './fit-commands';
 import { DEMO_MOTIF_MODEL, installShippedMotifModel } from '../motifs/shipped-models';
 import { readMotifProposals } from '../store/motif-proposals';
@@ -324,6 +325,7 @@ registerSettingsCommands(program, globals);
 registerFitCommands(program, globals);
 registerDatasetCommands(program, globals);
 registerMotifsCommands(program, globals);
+registerExportCommand(program, globals);
 registerMotifsEvalOptions(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {

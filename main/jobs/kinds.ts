@@ -5,6 +5,7 @@ import { localizeSession } from '../calibration/localize-job';
 import { runFitJob } from '../fitting/fit-job';
 import { runMotifExtractJob, type MotifExtractJobParams } from '../motifs/extract-job';
 import { cleanupMotifTrainJob, runMotifTrainJob, type MotifTrainJobParams } from '../motifs/train-job';
+import { cleanupExportJob, runExportJob } from '../export/export-job';
 
 /** What each job kind does (run inside the worker) and how to undo a run that did not finish. */
 export interface JobKindSpec {
@@ -58,5 +59,10 @@ export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
     }),
     // Proposals are stored in one transaction at the very end: a job that did not finish wrote nothing.
     cleanup: async () => undefined,
+  },
+  export: {
+    run: async (db, params, ctx) => ({ ...(await runExportJob(db, params, ctx)) }),
+    // Files go to <out>.partial-<pid> and are renamed into place at the end; cleanup removes leftovers.
+    cleanup: cleanupExportJob,
   },
 };
