@@ -89,6 +89,11 @@ export async function runMotifsEval(
           `sl ${f.sl.toFixed(1)} frames, boundary F1 ${f.boundaryF1.toFixed(3)}, purity ${f.purity.toFixed(3)}`,
       );
     }
+    out.info(
+      `validation (leave-one-training-subject-out k-NN top-1): ${Object.entries(r.validation)
+        .map(([m, v]) => `${m} ${(100 * v.knnTop1).toFixed(1)}%`)
+        .join(', ')}`,
+    );
     for (const [name, f] of Object.entries(r.diagnostics))
       out.info(`(${name}: k-NN top-1 ${(100 * f.knnTop1).toFixed(1)}%, sl ${f.sl.toFixed(1)} frames)`);
     out.info(

@@ -19,11 +19,14 @@
  * - Skipped frames: frames inside a sequence's meta.longGaps ([start, end) runs of interpolated frames,
  *   UTKinect) are neither gallery nor query frames, and boundaries inside them are not scored.
  * - sl: the mean segment length in SOURCE frames over the test sequences' segments.
+ * - validation: the same k-NN, leave-one-subject-out among the TRAINING subjects only: what to tune
+ *   on (the models saw those subjects' motion, never their labels), so test subjects stay unread.
  * - Boundary F1: per test sequence, predicted = interior segment starts (segmentBoundaries), truth =
  *   every label start and end (labelBoundaries), matched within +-tolerance (default 1 s = round(fps)
  *   source frames); matches, predictions and truths are pooled over sequences (micro F1).
  */
 import { join } from 'node:path';
+import { concatFloat32 } from '../body/ndarray';
 import { throwIfAborted } from '../capture/errors';
 import {
   frameLabels,
@@ -104,6 +107,11 @@ export interface MotifEvalResult {
    * to tell what the motif level adds or loses.
    */
   diagnostics: { a4merAtoms: MethodFigures; jepaAtoms: MethodFigures };
+  /**
+   * Leave-one-subject-out k-NN among the training subjects, per method (and the atom diagnostics):
+   * what to tune on; the test subjects are only for the final figures.
+   */
+  validation: Record<string, { knnTop1: number; knnTop3: number; folds: number }>;
   /** training time of a4mer + jepa (seconds) */
   trainSeconds: number;
   trainSecondsByMethod: { a4mer: number; jepa: number };
@@ -213,9 +221,10 @@ interface Prepared {
 
 /** Accumulates gallery/query rows and boundary counts for one method. */
 class MethodScore {
-  rows: { train: number[]; test: number[] } = { train: [], test: [] };
   reps: { train: Float32Array[]; test: Float32Array[] } = { train: [], test: [] };
   labels: { train: number[]; test: number[] } = { train: [], test: [] };
+  /** subject of each training row (validation folds) */
+  trainSubjects: string[] = [];
   dim = 0;
   matched = 0;
   predicted = 0;
@@ -239,7 +248,10 @@ class MethodScore {
     }
     this.reps[side].push(rep.subarray(0, n * view.dim));
     this.labels[side].push(...lab);
-    if (side === 'train') return;
+    if (side === 'train') {
+      for (let i = 0; i < n; i++) this.trainSubjects.push(p.ds.subject);
+      return;
+    }
     for (const s of view.segments) {
       this.segFrames += s.end - s.start;
       const counts = new Map<number, number>();
@@ -260,19 +272,10 @@ class MethodScore {
   }
 
   figures(classes: number, knn: KnnOptions): MethodFigures {
-    const cat = (a: Float32Array[]): Float32Array => {
-      const out = new Float32Array(a.reduce((n, x) => n + x.length, 0));
-      let o = 0;
-      for (const x of a) {
-        out.set(x, o);
-        o += x.length;
-      }
-      return normalizeRows(out, this.dim);
-    };
     const r = knnRecognition(
-      cat(this.reps.train),
+      normalizeRows(concatFloat32(this.reps.train), this.dim),
       Int32Array.from(this.labels.train),
-      cat(this.reps.test),
+      normalizeRows(concatFloat32(this.reps.test), this.dim),
       Int32Array.from(this.labels.test),
       this.dim,
       classes,
@@ -290,6 +293,38 @@ class MethodScore {
       segments: this.segments,
       purity: this.scored ? this.pure / this.scored : NaN,
       dim: this.dim,
+    };
+  }
+
+  /**
+   * Leave-one-subject-out k-NN among the TRAINING subjects (gallery: the other training subjects):
+   * the figure to tune on, since it never reads a test subject.
+   */
+  validation(classes: number, knn: KnnOptions): { knnTop1: number; knnTop3: number; folds: number } {
+    const x = normalizeRows(concatFloat32(this.reps.train), this.dim);
+    const subjects = [...new Set(this.trainSubjects)];
+    const rowsOf = (keep: (s: string) => boolean): { x: Float32Array; y: Int32Array } => {
+      const idx = this.trainSubjects.flatMap((s, i) => (keep(s) ? [i] : []));
+      const out = new Float32Array(idx.length * this.dim);
+      idx.forEach((i, n) => out.set(x.subarray(i * this.dim, (i + 1) * this.dim), n * this.dim));
+      return { x: out, y: Int32Array.from(idx, (i) => this.labels.train[i]) };
+    };
+    let hit1 = 0;
+    let hit3 = 0;
+    let queries = 0;
+    for (const held of subjects) {
+      const g = rowsOf((s) => s !== held);
+      const q = rowsOf((s) => s === held);
+      if (g.y.length === 0 || q.y.length === 0) continue;
+      const r = knnRecognition(g.x, g.y, q.x, q.y, this.dim, classes, knn);
+      hit1 += r.top1 * q.y.length;
+      hit3 += r.top3 * q.y.length;
+      queries += q.y.length;
+    }
+    return {
+      knnTop1: queries ? hit1 / queries : NaN,
+      knnTop3: queries ? hit3 / queries : NaN,
+      folds: subjects.length,
     };
   }
 }
@@ -460,6 +495,11 @@ export async function evaluateMotifs(
     diagnostics: {
       a4merAtoms: atomScores.a4mer.figures(classes.length, knn),
       jepaAtoms: atomScores.jepa.figures(classes.length, knn),
+    },
+    validation: {
+      ...Object.fromEntries(MOTIF_EVAL_METHODS.map((m) => [m, scores[m].validation(classes.length, knn)])),
+      a4merAtoms: atomScores.a4mer.validation(classes.length, knn),
+      jepaAtoms: atomScores.jepa.validation(classes.length, knn),
     },
     trainSeconds: trainSecondsByMethod.a4mer + trainSecondsByMethod.jepa,
     trainSecondsByMethod,

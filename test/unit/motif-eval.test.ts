@@ -155,6 +155,17 @@ describe('evaluateMotifs', () => {
 
   it('separates the two synthetic actions from raw poses', () => {
     expect(result.methods.raw.knnTop1).toBeGreaterThan(0.95);
+    // The same among the training subjects alone (leave one of s01, s02 out).
+    expect(result.validation.raw).toMatchObject({ folds: 2 });
+    expect(result.validation.raw.knnTop1).toBeGreaterThan(0.95);
+    expect(Object.keys(result.validation).sort()).toEqual([
+      'a4mer',
+      'a4merAtoms',
+      'clip',
+      'jepa',
+      'jepaAtoms',
+      'raw',
+    ]);
     expect(result.methods.clip.knnTop1).toBeGreaterThan(0.8);
   });
 
