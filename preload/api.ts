@@ -289,6 +289,128 @@ export interface TrainingCurve {
   series: Record<string, number[]>;
 }
 
+/** A label of a vocabulary: its colour and description, in the user's order. */
+export interface VocabularyLabel {
+  name: string;
+  /** '#rrggbb', lower case. */
+  colour: string;
+  description: string;
+  /** 0-based order within the vocabulary. */
+  position: number;
+}
+
+/** A library-wide controlled list of labels; a tier that names it accepts only its labels. */
+export interface LabelVocabulary {
+  id: number;
+  name: string;
+  description: string;
+  createdAt: string;
+  /** In position order. */
+  labels: VocabularyLabel[];
+}
+
+export interface NewLabel {
+  name: string;
+  /** '#rrggbb' (either case; stored lower case). */
+  colour: string;
+  description?: string;
+}
+
+/** What a segment came from: the annotator, or an accepted motif-family proposal. */
+export type AnnotationSource =
+  { kind: 'user' } | { kind: 'motif-family'; modelId: number; family: number; proposalId: number };
+
+/** A segment of a tier, in session frames [start, end); segments of a tier never overlap. */
+export interface Annotation {
+  id: number;
+  tierId: number;
+  start: number;
+  end: number;
+  label: string;
+  source: AnnotationSource;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** 'action' and 'motif' exist in every session (made on first listing); 'free' tiers are the user's. */
+export type TierKind = 'action' | 'motif' | 'free';
+
+export interface AnnotationTier {
+  id: number;
+  sessionId: number;
+  name: string;
+  kind: TierKind;
+  /** Null: free-text labels. */
+  vocabularyId: number | null;
+  position: number;
+}
+
+export interface TierAnnotations extends AnnotationTier {
+  vocabularyName: string | null;
+  /** The vocabulary's labels in order, with colours; [] for a free-text tier. */
+  labels: VocabularyLabel[];
+  /** Sorted by start. */
+  annotations: Annotation[];
+}
+
+export interface SessionAnnotations {
+  sessionId: number;
+  frameCount: number;
+  /** In position order. */
+  tiers: TierAnnotations[];
+}
+
+export type AnnotationProposalState = 'pending' | 'accepted' | 'rejected';
+
+/** A motif-family occurrence proposed as a segment with a label, waiting for the annotator. */
+export interface AnnotationProposal {
+  id: number;
+  sessionId: number;
+  tierId: number;
+  start: number;
+  end: number;
+  label: string;
+  source: { kind: 'motif-family'; modelId: number; family: number };
+  state: AnnotationProposalState;
+  /** The annotation an accepted proposal became (it may since have been deleted). */
+  annotationId: number | null;
+  createdAt: string;
+}
+
+/** The rows one journaled edit removed or changed (before) and created or changed (after). */
+export interface AnnotationChangeSet {
+  annotations: Annotation[];
+  proposals: AnnotationProposal[];
+}
+
+export interface AnnotationHistoryEntry {
+  id: number;
+  sessionId: number;
+  /** create, move, relabel, update, split, merge, delete, accept-proposals, reject-proposals */
+  op: string;
+  before: AnnotationChangeSet;
+  after: AnnotationChangeSet;
+  createdAt: string;
+  /** 'abandoned': undone, then replaced by a new edit; kept, never redone. */
+  state: 'done' | 'undone' | 'abandoned';
+}
+
+/** What an edit, undo or redo did: the rows it wrote (as stored now) and the ids it removed. */
+export interface AnnotationEdit {
+  sessionId: number;
+  historyId: number;
+  op: string;
+  annotations: Annotation[];
+  removedIds: number[];
+  proposals: AnnotationProposal[];
+}
+
+/** A proposal left as it was by a bulk accept or reject, and why. */
+export interface ProposalSkip {
+  proposalId: number;
+  reason: string;
+}
+
 /** Request and response of every call. Requests are single objects so both transports stay trivial. */
 export interface ApiCalls {
   libraryInfo: { req: Record<string, never>; res: LibraryInfo };
@@ -365,6 +487,104 @@ export interface ApiCalls {
   shippedMotifModels: { req: Record<string, never>; res: ShippedMotifModelInfo[] };
   /** Copies a shipped model into the library as a ready model (once; a second call returns it). */
   installShippedMotifModel: { req: { name: string }; res: MotifModelInfo };
+  /** Label vocabularies of the library, by name. */
+  listVocabularies: { req: Record<string, never>; res: LabelVocabulary[] };
+  createVocabulary: {
+    req: { name: string; description?: string; labels?: NewLabel[] };
+    res: LabelVocabulary;
+  };
+  updateVocabulary: {
+    req: { vocabularyId: number; name?: string; description?: string };
+    res: LabelVocabulary;
+  };
+  /** Refused (conflict) while a tier uses it. */
+  deleteVocabulary: { req: { vocabularyId: number }; res: { deleted: boolean } };
+  /** Adds a label at `position` (default last). */
+  addLabel: { req: { vocabularyId: number; position?: number } & NewLabel; res: LabelVocabulary };
+  /** Recolours, describes or renames `label` (a rename is refused while segments carry it). */
+  updateLabel: {
+    req: { vocabularyId: number; label: string; name?: string; colour?: string; description?: string };
+    res: LabelVocabulary;
+  };
+  /** Refused (conflict) while segments of a tier using the vocabulary carry it. */
+  removeLabel: { req: { vocabularyId: number; label: string }; res: LabelVocabulary };
+  /** `names` lists every label once, in the new order. */
+  reorderLabels: { req: { vocabularyId: number; names: string[] }; res: LabelVocabulary };
+  /** Every tier of the session with its segments; makes its 'action' and 'motif' tiers first if missing. */
+  listAnnotations: { req: { sessionId: number }; res: SessionAnnotations };
+  /** Adds a free tier (last), free text or controlled by a vocabulary. */
+  addTier: { req: { sessionId: number; name: string; vocabularyId?: number | null }; res: AnnotationTier };
+  /** Renames a tier or sets its vocabulary (null: free text); a vocabulary must hold its segments' labels. */
+  updateTier: { req: { tierId: number; name?: string; vocabularyId?: number | null }; res: AnnotationTier };
+  /** Removes a tier without segments (conflict while it holds some). */
+  removeTier: { req: { tierId: number }; res: { removed: boolean } };
+  /** `tierIds` lists each of the session's tiers once, in the new order. */
+  reorderTiers: { req: { sessionId: number; tierIds: number[] }; res: AnnotationTier[] };
+  /**
+   * Segment edits, each one journaled step of the session's history (undo/redo below). Frames are
+   * session frames [start, end); an overlap in the tier or a label outside its vocabulary is refused
+   * (conflict / bad-input) and nothing changes.
+   */
+  createAnnotation: {
+    req: { tierId: number; start: number; end: number; label: string };
+    res: AnnotationEdit;
+  };
+  /** Moves boundaries and/or relabels. */
+  updateAnnotation: {
+    req: { annotationId: number; start?: number; end?: number; label?: string };
+    res: AnnotationEdit;
+  };
+  /** Splits at `frame`, strictly inside: the segment keeps [start, frame), a new one gets [frame, end). */
+  splitAnnotation: { req: { annotationId: number; frame: number }; res: AnnotationEdit };
+  /** Merges neighbours of one tier into the first (by start), spanning them; its label unless `label`. */
+  mergeAnnotations: { req: { annotationIds: number[]; label?: string }; res: AnnotationEdit };
+  deleteAnnotation: { req: { annotationId: number }; res: AnnotationEdit };
+  /** Reverts the session's newest edit; null when there is nothing to undo. */
+  undoAnnotation: { req: { sessionId: number }; res: AnnotationEdit | null };
+  /** Re-applies the edit undone last; null when there is nothing to redo. */
+  redoAnnotation: { req: { sessionId: number }; res: AnnotationEdit | null };
+  /** The session's journal, newest first, and whether undo / redo would do something now. */
+  annotationHistory: {
+    req: { sessionId: number; limit?: number };
+    res: { entries: AnnotationHistoryEntry[]; canUndo: boolean; canRedo: boolean };
+  };
+  /**
+   * Names a motif family: proposes `label` on every occurrence of the family in the library, pending,
+   * in tier `tierName` (default 'action') of each session; occurrences proposed before are counted.
+   */
+  proposeFamilyLabel: {
+    req: { modelId: number; family: number; label: string; tierName?: string };
+    res: { created: AnnotationProposal[]; existing: number; occurrences: number };
+  };
+  /** Proposals matching every given field, by session, start, id. */
+  listAnnotationProposals: {
+    req: {
+      sessionId?: number;
+      tierId?: number;
+      modelId?: number;
+      family?: number;
+      state?: AnnotationProposalState;
+    };
+    res: AnnotationProposal[];
+  };
+  /**
+   * Accepts pending proposals: each becomes a segment whose source names the model, family and
+   * proposal; one history entry per session. Proposals that overlap a segment (or are not pending) are
+   * skipped and reported.
+   */
+  acceptProposals: {
+    req: { ids: number[] };
+    res: {
+      accepted: { proposalId: number; annotation: Annotation }[];
+      skipped: ProposalSkip[];
+      edits: AnnotationEdit[];
+    };
+  };
+  /** Rejects pending proposals (journaled: undo returns them to pending); others are skipped. */
+  rejectProposals: {
+    req: { ids: number[] };
+    res: { rejected: AnnotationProposal[]; skipped: ProposalSkip[]; edits: AnnotationEdit[] };
+  };
 }
 
 /** A motif model shipped with the app: its recipe and, when installed, its library model id. */
@@ -425,6 +645,31 @@ export const API_METHODS = [
   'extractMotifs',
   'shippedMotifModels',
   'installShippedMotifModel',
+  'listVocabularies',
+  'createVocabulary',
+  'updateVocabulary',
+  'deleteVocabulary',
+  'addLabel',
+  'updateLabel',
+  'removeLabel',
+  'reorderLabels',
+  'listAnnotations',
+  'addTier',
+  'updateTier',
+  'removeTier',
+  'reorderTiers',
+  'createAnnotation',
+  'updateAnnotation',
+  'splitAnnotation',
+  'mergeAnnotations',
+  'deleteAnnotation',
+  'undoAnnotation',
+  'redoAnnotation',
+  'annotationHistory',
+  'proposeFamilyLabel',
+  'listAnnotationProposals',
+  'acceptProposals',
+  'rejectProposals',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
@@ -437,9 +682,18 @@ export interface ApiEvents {
     reason: 'session-added' | 'session-deleted' | 'job-changed' | 'settings-changed' | 'model-added';
     sessionId?: number;
   };
+  /**
+   * After every write to annotations, tiers, proposals or vocabularies, so every window re-reads:
+   * the session written, or no sessionId when vocabularies changed (every session shows them).
+   */
+  annotationsChanged: { sessionId?: number };
 }
 export type ApiEventName = keyof ApiEvents;
-export const API_EVENTS = ['jobProgress', 'libraryChanged'] as const satisfies readonly ApiEventName[];
+export const API_EVENTS = [
+  'jobProgress',
+  'libraryChanged',
+  'annotationsChanged',
+] as const satisfies readonly ApiEventName[];
 
 /** Error as it crosses a transport: a stable code and a message naming the file and the problem. */
 export interface ApiErrorBody {

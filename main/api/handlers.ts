@@ -35,6 +35,7 @@ import { getMotifModel, listMotifModels, readTrainingCurve } from '../store/moti
 import { installShippedMotifModel, listShippedMotifModels } from '../motifs/shipped-models';
 import { readVocabulary } from '../motifs/vocabulary';
 import { familyOccurrences, readMotifProposals } from '../store/motif-proposals';
+import { ANNOTATION_HANDLERS } from './annotation-handlers';
 import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { REQUEST_SCHEMAS } from './schemas';
@@ -356,6 +357,7 @@ export const HANDLERS: HandlerTable = {
     if (installed) ctx.emit('libraryChanged', { reason: 'model-added' });
     return model;
   },
+  ...ANNOTATION_HANDLERS,
 };
 
 /** Validates a raw request against its schema and runs the handler. */

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import type { ApiMethod } from '../../preload/api';
+import { ANNOTATION_SCHEMAS } from './annotation-schemas';
 
 const id = z.number().int().positive();
 const frame = z.number().int().min(0);
@@ -84,4 +85,5 @@ export const REQUEST_SCHEMAS = {
   installShippedMotifModel: z
     .object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a model folder name') })
     .strict(),
+  ...ANNOTATION_SCHEMAS,
 } satisfies Record<ApiMethod, z.ZodType>;

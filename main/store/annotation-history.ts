@@ -68,6 +68,8 @@ export interface HistoryEntry {
 
 /** What an edit, undo or redo did: rows now present that it wrote, and ids it removed. */
 export interface EditResult {
+  /** The session the edit belongs to (one history per session). */
+  sessionId: number;
   historyId: number;
   op: string;
   annotations: Annotation[];
@@ -307,9 +309,16 @@ export async function applyChange(
   return { annotations, proposals };
 }
 
-function result(historyId: number, op: string, from: ChangeSet, to: ChangeSet): EditResult {
+function result(
+  sessionId: number,
+  historyId: number,
+  op: string,
+  from: ChangeSet,
+  to: ChangeSet,
+): EditResult {
   const kept = new Set(to.annotations.map((a) => a.id));
   return {
+    sessionId,
     historyId,
     op,
     annotations: to.annotations,
@@ -338,7 +347,7 @@ export async function commitEdit(
     `INSERT INTO annotation_history (session_id, op, before, after, created_at, state) VALUES (?, ?, ?, ?, ?, 'done')`,
     [sessionId, op, JSON.stringify(before), JSON.stringify(after), new Date().toISOString()],
   );
-  return result(lastID, op, before, after);
+  return result(sessionId, lastID, op, before, after);
 }
 
 function toEntry(r: HistoryRow): HistoryEntry {
@@ -370,7 +379,7 @@ export async function undo(db: Db, sessionId: number): Promise<EditResult | null
       e.before,
     );
     await db.run(`UPDATE annotation_history SET state = 'undone' WHERE id = ?`, [e.id]);
-    return result(e.id, e.op, e.after, e.before);
+    return result(sessionId, e.id, e.op, e.after, e.before);
   });
 }
 
@@ -393,7 +402,7 @@ export async function redo(db: Db, sessionId: number): Promise<EditResult | null
       e.after,
     );
     await db.run(`UPDATE annotation_history SET state = 'done' WHERE id = ?`, [e.id]);
-    return result(e.id, e.op, e.before, e.after);
+    return result(sessionId, e.id, e.op, e.before, e.after);
   });
 }
 
@@ -411,4 +420,17 @@ export async function listHistory(
     [sessionId, limit],
   );
   return rows.map(toEntry);
+}
+
+/** Whether undo and redo would find an entry now (what undo and redo above select, without applying it). */
+export async function historyStatus(
+  db: Db,
+  sessionId: number,
+): Promise<{ canUndo: boolean; canRedo: boolean }> {
+  const row = await db.get<{ done: number | null; redo: number | null }>(
+    `SELECT (SELECT MAX(id) FROM annotation_history WHERE session_id = ? AND state = 'done') AS done,
+            (SELECT MAX(id) FROM annotation_history WHERE session_id = ? AND state = 'undone') AS redo`,
+    [sessionId, sessionId],
+  );
+  return { canUndo: row?.done != null, canRedo: row?.redo != null && row.redo > (row.done ?? 0) };
 }

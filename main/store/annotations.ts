@@ -269,6 +269,11 @@ export async function listAnnotations(db: Db, sessionId: number): Promise<Sessio
   return { sessionId, frameCount: session.frame_count, tiers };
 }
 
+export async function getTier(db: Db, tierId: number): Promise<AnnotationTier | undefined> {
+  const r = await db.get<TierRow>('SELECT * FROM annotation_tiers WHERE id = ?', [tierId]);
+  return r && toTier(r);
+}
+
 export async function getAnnotation(db: Db, id: number): Promise<Annotation | undefined> {
   return readAnnotation(db, id);
 }

@@ -7,6 +7,9 @@ import { HANDLERS } from '../../main/api/handlers';
 import { startServer, type WebServer } from '../../main/server/server';
 import { appendTrainingLog, createMotifModel, updateMotifModel } from '../../main/store/motif-models';
 import { saveMotifProposals } from '../../main/store/motif-proposals';
+import { addTier, createAnnotation, ensureDefaultTiers } from '../../main/store/annotations';
+import { proposeFamilyLabel } from '../../main/store/annotation-proposals';
+import { createVocabulary } from '../../main/store/vocabularies';
 import { writeSkeletonDataset } from '../../main/capture/skeleton-dataset';
 import {
   API_METHODS,
@@ -174,6 +177,31 @@ describe('web transport', () => {
       sequences: [{ name: 'a', frames: 2, positions: new Float32Array(18).fill(1) }],
       labels: [],
     });
+    // Annotation rows for the annotation calls to edit (ids known before the calls run, in API_METHODS order).
+    const actions = await createVocabulary(db, {
+      name: 'actions',
+      labels: [
+        { name: 'walk', colour: '#ff0000' },
+        { name: 'run', colour: '#00ff00' },
+      ],
+    });
+    const spareVocabulary = await createVocabulary(db, { name: 'spare' });
+    const [action] = await ensureDefaultTiers(db, sessionId);
+    const spareTier = await addTier(db, sessionId, { name: 'spare' });
+    const boardsTiers = await ensureDefaultTiers(db, boardsId);
+    const seg = async (start: number, end: number, label: string) =>
+      (await createAnnotation(db, action.id, start, end, label)).annotations[0].id;
+    const [a1, a2, a3, a4] = [
+      await seg(10, 12, 'a'),
+      await seg(12, 14, 'b'),
+      await seg(15, 16, 'c'),
+      await seg(16, 19, 'd'),
+    ];
+    const toAccept = (
+      await proposeFamilyLabel(db, { modelId: model.id, family: 2, label: 'sway', tierName: 'motif' })
+    ).created[0];
+    const toReject = (await proposeFamilyLabel(db, { modelId: model.id, family: 5, label: 'step' }))
+      .created[0];
     const requests: { [M in ApiMethod]: ApiRequest<M> } = {
       libraryInfo: {},
       listSessions: {},
@@ -207,6 +235,34 @@ describe('web transport', () => {
       extractMotifs: { sessionId, modelId: model.id },
       shippedMotifModels: {},
       installShippedMotifModel: { name: DEMO_MOTIF_MODEL },
+      listVocabularies: {},
+      createVocabulary: {
+        name: 'moods',
+        labels: [{ name: 'calm', colour: '#4E9AF1', description: 'still' }],
+      },
+      updateVocabulary: { vocabularyId: actions.id, description: 'gross motor' },
+      deleteVocabulary: { vocabularyId: spareVocabulary.id },
+      addLabel: { vocabularyId: actions.id, name: 'hop', colour: '#0000ff', position: 0 },
+      updateLabel: { vocabularyId: actions.id, label: 'walk', colour: '#aa0000' },
+      removeLabel: { vocabularyId: actions.id, label: 'run' },
+      reorderLabels: { vocabularyId: actions.id, names: ['walk', 'hop'] },
+      listAnnotations: { sessionId },
+      addTier: { sessionId, name: 'notes', vocabularyId: actions.id },
+      updateTier: { tierId: spareTier.id, name: 'spare 2' },
+      removeTier: { tierId: spareTier.id },
+      reorderTiers: { sessionId: boardsId, tierIds: [boardsTiers[1].id, boardsTiers[0].id] },
+      createAnnotation: { tierId: action.id, start: 0, end: 5, label: 'stand' },
+      updateAnnotation: { annotationId: a1, start: 9, label: 'a1' },
+      splitAnnotation: { annotationId: a4, frame: 17 },
+      mergeAnnotations: { annotationIds: [a3, a2] },
+      deleteAnnotation: { annotationId: a1 },
+      undoAnnotation: { sessionId },
+      redoAnnotation: { sessionId },
+      annotationHistory: { sessionId, limit: 3 },
+      proposeFamilyLabel: { modelId: model.id, family: 2, label: 'balance', tierName: 'motif' },
+      listAnnotationProposals: { sessionId, state: 'pending' },
+      acceptProposals: { ids: [toAccept.id] },
+      rejectProposals: { ids: [toReject.id] },
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};
@@ -285,6 +341,69 @@ describe('web transport', () => {
       `motif model #${model.id + 1000} does not exist`,
     ]);
     expect((await call('motifFamily', { modelId: model.id + 1000, family: 0 })).status).toBe(404);
+    // Annotations: vocabularies, tiers, each edit with undo/redo, history, family proposals.
+    expect(answers.listVocabularies.body.map((v: { name: string }) => v.name)).toEqual(['actions', 'spare']);
+    expect(answers.createVocabulary.body.labels).toEqual([
+      { name: 'calm', colour: '#4e9af1', description: 'still', position: 0 },
+    ]);
+    expect(
+      answers.reorderLabels.body.labels.map((l: { name: string; colour: string }) => [l.name, l.colour]),
+    ).toEqual([
+      ['walk', '#aa0000'],
+      ['hop', '#0000ff'],
+    ]);
+    expect(answers.deleteVocabulary.body).toEqual({ deleted: true });
+    expect(answers.listAnnotations.body.tiers.map((t: { name: string }) => t.name)).toEqual([
+      'action',
+      'motif',
+      'spare',
+    ]);
+    expect(answers.listAnnotations.body.tiers[0].annotations).toHaveLength(4);
+    expect([answers.addTier.body.name, answers.addTier.body.kind]).toEqual(['notes', 'free']);
+    expect(answers.removeTier.body).toEqual({ removed: true });
+    expect(answers.reorderTiers.body.map((t: { kind: string }) => t.kind)).toEqual(['motif', 'action']);
+    expect(answers.createAnnotation.body).toMatchObject({
+      sessionId,
+      op: 'create',
+      annotations: [{ start: 0, end: 5, label: 'stand', source: { kind: 'user' } }],
+    });
+    expect(answers.updateAnnotation.body.op).toBe('update');
+    expect(
+      answers.splitAnnotation.body.annotations.map((a: { start: number; end: number }) => [a.start, a.end]),
+    ).toEqual([
+      [16, 17],
+      [17, 19],
+    ]);
+    expect(answers.mergeAnnotations.body.annotations).toMatchObject([
+      { id: a2, start: 12, end: 16, label: 'b' },
+    ]);
+    expect(answers.deleteAnnotation.body.removedIds).toEqual([a1]);
+    expect(answers.undoAnnotation.body.annotations.map((a: { id: number }) => a.id)).toEqual([a1]);
+    expect(answers.redoAnnotation.body.removedIds).toEqual([a1]);
+    expect(answers.annotationHistory.body.entries.map((e: { op: string }) => e.op)).toEqual([
+      'delete',
+      'merge',
+      'split',
+    ]);
+    expect([answers.annotationHistory.body.canUndo, answers.annotationHistory.body.canRedo]).toEqual([
+      true,
+      false,
+    ]);
+    expect(answers.proposeFamilyLabel.body).toMatchObject({ existing: 0, occurrences: 1 });
+    expect(answers.listAnnotationProposals.body.map((p: { label: string }) => p.label)).toEqual([
+      'sway',
+      'balance',
+      'step',
+    ]);
+    expect(answers.acceptProposals.body.accepted[0].annotation).toMatchObject({
+      start: 0,
+      end: 15,
+      label: 'sway',
+      source: { kind: 'motif-family', modelId: model.id, family: 2, proposalId: toAccept.id },
+    });
+    expect(answers.rejectProposals.body.rejected.map((p: { id: number }) => p.id)).toEqual([toReject.id]);
+    expect(events.some((e) => e.event === 'annotationsChanged')).toBe(true);
+
     expect(answers.deleteSession.body.deleted).toBe(true);
     expect((await call('listSessions', {})).body).toHaveLength(1);
     // The deleted session's proposals went with it.

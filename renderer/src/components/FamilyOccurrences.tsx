@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState, type RefObject } from 'react'
 import type { VideoInfo } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
 import { familyColor, familyLabel, frameSpan } from './MotifTimeline';
+import { NameFamilyForm } from './NameFamilyForm';
 import type { PlayerHandle } from './Player';
 
 /**
@@ -133,6 +134,11 @@ export function FamilyOccurrences({
           Loop
         </label>
       </div>
+      <NameFamilyForm
+        key={`${family.modelId}:${family.family}`}
+        modelId={family.modelId}
+        family={family.family}
+      />
       <ol className="occurrences">
         {occurrences?.map((o) => {
           const here = isCurrent(o);

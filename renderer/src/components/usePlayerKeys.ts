@@ -1,6 +1,7 @@
 import { useEffect, type RefObject } from 'react';
 
-function isTextTarget(t: EventTarget | null): boolean {
+/** Typing in a field: shortcuts stay off. */
+export function isTextTarget(t: EventTarget | null): boolean {
   if (!(t instanceof HTMLElement)) return false;
   return t.isContentEditable || t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT';
 }

@@ -17,6 +17,7 @@ import { BackLink } from '../components/PageChrome';
 import { BoardsList } from '../components/BoardsList';
 import { FitBodyPanel } from '../components/FitBodyPanel';
 import { ExtractMotifsPanel } from '../components/ExtractMotifsPanel';
+import { AnnotationTimeline, type AnnotationTimelineHandle } from '../components/AnnotationTimeline';
 
 interface Props {
   sessionId: number;
@@ -118,10 +119,12 @@ export function SessionView({ sessionId, focus, onBack, onReviewFit, onFocus }: 
     !!session?.boards?.length && !!session.cameras.some((c) => c.role !== 'room' && c.video);
   const motifs = useMotifReview({ sessionId, session, camera, focus, onFocus, onError: setError });
   const onFrame = motifs.onFrame;
+  const annotations = useRef<AnnotationTimelineHandle>(null);
   const playerFrame = useCallback(
     (f: number) => {
       lastFrame.current = f;
       onFrame(f);
+      annotations.current?.setFrame(f);
     },
     [onFrame],
   );
@@ -226,6 +229,12 @@ export function SessionView({ sessionId, focus, onBack, onReviewFit, onFocus }: 
               hasFit={fitCount !== 0}
               extractedAt={motifs.proposals?.createdAt ?? null}
               onExtracted={motifs.reload}
+            />
+            <AnnotationTimeline
+              ref={annotations}
+              sessionId={sessionId}
+              initialFrame={startFrame}
+              onSeek={motifs.seek}
             />
           </section>
           {motifs.panel}
