@@ -1,3 +1,12 @@
+import type {
+  Annotation,
+  AnnotationChangeSet,
+  AnnotationEdit,
+  AnnotationHistoryEntry,
+  AnnotationProposal,
+  AnnotationProposalState,
+  AnnotationSource,
+} from '../../preload/api';
 import type { Db } from './db';
 import { checkLabelText, vocabularyLabels } from './vocabularies';
 
@@ -16,66 +25,15 @@ import { checkLabelText, vocabularyLabels } from './vocabularies';
  * redone.
  */
 
-export type AnnotationSource =
-  { kind: 'user' } | { kind: 'motif-family'; modelId: number; family: number; proposalId: number };
+export type { Annotation, AnnotationProposal, AnnotationSource };
+export type ProposalState = AnnotationProposalState;
 
-/** A segment of a tier, in session frames [start, end). */
-export interface Annotation {
-  id: number;
-  tierId: number;
-  start: number;
-  end: number;
-  label: string;
-  source: AnnotationSource;
-  createdAt: string;
-  updatedAt: string;
-}
+export type ChangeSet = AnnotationChangeSet;
 
-export type ProposalState = 'pending' | 'accepted' | 'rejected';
-
-/** A motif-family occurrence proposed as a segment with a label (annotation-proposals.ts). */
-export interface AnnotationProposal {
-  id: number;
-  sessionId: number;
-  tierId: number;
-  start: number;
-  end: number;
-  label: string;
-  source: { kind: 'motif-family'; modelId: number; family: number };
-  state: ProposalState;
-  /** The annotation an accepted proposal became (it may since have been deleted). */
-  annotationId: number | null;
-  createdAt: string;
-}
-
-export interface ChangeSet {
-  annotations: Annotation[];
-  proposals: AnnotationProposal[];
-}
-
-export type HistoryState = 'done' | 'undone' | 'abandoned';
-
-export interface HistoryEntry {
-  id: number;
-  sessionId: number;
-  /** create, move, relabel, update, split, merge, delete, accept-proposals, reject-proposals */
-  op: string;
-  before: ChangeSet;
-  after: ChangeSet;
-  createdAt: string;
-  state: HistoryState;
-}
-
+export type HistoryState = AnnotationHistoryEntry['state'];
+export type HistoryEntry = AnnotationHistoryEntry;
 /** What an edit, undo or redo did: rows now present that it wrote, and ids it removed. */
-export interface EditResult {
-  /** The session the edit belongs to (one history per session). */
-  sessionId: number;
-  historyId: number;
-  op: string;
-  annotations: Annotation[];
-  removedIds: number[];
-  proposals: AnnotationProposal[];
-}
+export type EditResult = AnnotationEdit;
 
 /** An annotation to write: id null for a new one (the library assigns it). */
 export type AnnotationDraft = Omit<Annotation, 'id'> & { id: number | null };

@@ -1,3 +1,4 @@
+import type { AnnotationTier, SessionAnnotations, TierAnnotations, TierKind } from '../../preload/api';
 import {
   commitEdit,
   describeAnnotation,
@@ -8,7 +9,6 @@ import {
 import type { Annotation, AnnotationRow, EditResult } from './annotation-history';
 import type { Db } from './db';
 import { checkLabelText, vocabularyLabels } from './vocabularies';
-import type { VocabularyLabel } from './vocabularies';
 
 /**
  * Annotation tiers and segments of a session (migration 6), like ELAN: an 'action' and a 'motif'
@@ -24,32 +24,7 @@ import type { VocabularyLabel } from './vocabularies';
 
 export type { Annotation, AnnotationSource, EditResult } from './annotation-history';
 
-export type TierKind = 'action' | 'motif' | 'free';
-
-export interface AnnotationTier {
-  id: number;
-  sessionId: number;
-  name: string;
-  kind: TierKind;
-  /** Null: free-text labels. */
-  vocabularyId: number | null;
-  position: number;
-}
-
-export interface TierAnnotations extends AnnotationTier {
-  vocabularyName: string | null;
-  /** The vocabulary's labels in order, with colours; [] for a free-text tier. */
-  labels: VocabularyLabel[];
-  /** Sorted by start. */
-  annotations: Annotation[];
-}
-
-export interface SessionAnnotations {
-  sessionId: number;
-  frameCount: number;
-  /** In position order. */
-  tiers: TierAnnotations[];
-}
+export type { AnnotationTier, SessionAnnotations, TierAnnotations, TierKind };
 
 export interface AnnotationUpdate {
   start?: number;

@@ -1,3 +1,4 @@
+import type { LabelVocabulary, NewLabel, VocabularyLabel } from '../../preload/api';
 import type { Db } from './db';
 
 /**
@@ -8,30 +9,7 @@ import type { Db } from './db';
  * vocabulary in use by a tier cannot be deleted.
  */
 
-export interface VocabularyLabel {
-  name: string;
-  /** '#rrggbb', lower case. */
-  colour: string;
-  description: string;
-  /** 0-based order within the vocabulary. */
-  position: number;
-}
-
-export interface LabelVocabulary {
-  id: number;
-  name: string;
-  description: string;
-  createdAt: string;
-  /** In position order. */
-  labels: VocabularyLabel[];
-}
-
-export interface NewLabel {
-  name: string;
-  /** '#rrggbb' (either case; stored lower case). */
-  colour: string;
-  description?: string;
-}
+export type { LabelVocabulary, NewLabel, VocabularyLabel };
 
 export interface LabelUpdate {
   name?: string;
