@@ -6,7 +6,7 @@
  */
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-export type JobKind = 'import' | 'localize' | 'fit' | 'motifs-train' | 'motifs-extract' | 'export';
+export type JobKind = 'import' | 'localize' | 'fit' | 'refit' | 'motifs-train' | 'motifs-extract' | 'export';
 export type CameraRole = 'room' | 'foot-left' | 'foot-right';
 
 export interface LibraryInfo {

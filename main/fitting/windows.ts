@@ -33,6 +33,8 @@ export interface WindowContext {
   config: FitConfig;
   /** Foot constraints in use (empty: term off). */
   feet: FootConstraint[];
+  /** More residual blocks of frame f in window slot b (a refit's user keypoints, refit-window.ts). */
+  extraBlocks?: (state: BodyState, b: number, f: number) => ResidualBlock[];
 }
 
 /**
@@ -104,6 +106,7 @@ export function frameBlocks(ctx: WindowContext, state: BodyState, b: number, f: 
       ),
     );
   }
+  if (ctx.extraBlocks) blocks.push(...ctx.extraBlocks(state, b, f));
   return blocks;
 }
 
@@ -116,9 +119,12 @@ const Rrel = new Float64Array(9);
 
 /**
  * Solves frames [start, end) together with frame start-1 (when solved) held constant and coupled by the
- * temporal term. Frames start..end-1 must hold a warm start in seq. The roots are re-expressed as small
- * rotations about the first frame's root, solved, and written back as absolute rotations. `workspace`
- * carries the solver's buffers from window to window (all windows but the first and last share a shape).
+ * temporal term; with `holdEnd`, frame `end` (when in seq) is held and coupled the same way (a refit of
+ * a window between two frames it must join, refit-window.ts). Frames start..end-1 must hold a warm
+ * start in seq, and `states` one body state per frame of the problem. The roots are re-expressed as
+ * small rotations about the first frame's root, solved, and written back as absolute rotations.
+ * `workspace` carries the solver's buffers from window to window (all windows but the first and last
+ * share a shape).
  */
 export function solveWindow(
   ctx: WindowContext,
@@ -129,10 +135,12 @@ export function solveWindow(
   iterations: number,
   signal?: AbortSignal,
   workspace?: LMWorkspace,
+  holdEnd = false,
 ): SolverSummary {
   const { n } = seq;
   const first = start > 0 ? start - 1 : start;
-  const count = end - first;
+  const last = holdEnd && end < seq.x.length / n ? end + 1 : end;
+  const count = last - first;
   const ref = seq.rootR.slice(start * 9, start * 9 + 9);
   const params: Float64Array[] = [];
   const constant = new Uint8Array(count);
@@ -145,7 +153,7 @@ export function solveWindow(
     axisAngleFromMatrix(x, 3, Rrel, 0);
     params.push(x);
     setRootRef(states[b], ref);
-    if (f < start) constant[b] = 1;
+    if (f < start || f >= end) constant[b] = 1;
     else blocks.push(...frameBlocks(ctx, states[b], b, f));
     if (b > 0)
       blocks.push(temporalBlock(b - 1, n, ctx.config.weights.smoothTransl, ctx.config.weights.smoothTheta));

@@ -3,6 +3,7 @@ import { importSession, removePartialImport, type JobContext } from '../capture/
 import type { Db } from '../store/db';
 import { localizeSession } from '../calibration/localize-job';
 import { runFitJob } from '../fitting/fit-job';
+import { runRefitJob } from '../fitting/refit-window';
 import { runMotifExtractJob, type MotifExtractJobParams } from '../motifs/extract-job';
 import { cleanupMotifTrainJob, runMotifTrainJob, type MotifTrainJobParams } from '../motifs/train-job';
 import { cleanupExportJob, runExportJob } from '../export/export-job';
@@ -44,6 +45,23 @@ export const JOB_KINDS: Record<JobKind, JobKindSpec> = {
       )),
     }),
     // The fit is stored in one transaction at the very end: a job that did not finish wrote nothing.
+    cleanup: async () => undefined,
+  },
+  refit: {
+    run: async (db, params, ctx) => ({
+      ...(await runRefitJob(
+        db,
+        {
+          sessionId: Number(params.sessionId),
+          baseFitId: Number(params.baseFitId),
+          start: Number(params.start),
+          count: Number(params.count),
+          margin: params.margin as number | undefined,
+        },
+        ctx,
+      )),
+    }),
+    // The refit is stored in one transaction at the very end: a job that did not finish wrote nothing.
     cleanup: async () => undefined,
   },
   'motifs-train': {

@@ -244,6 +244,41 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX annotation_proposals_session ON annotation_proposals(session_id, state);
   CREATE INDEX annotation_proposals_tier ON annotation_proposals(tier_id);
   `,
+  // 7: fit corrections (store/fit-corrections.ts). Bad frame ranges [start_frame, end_frame) and user
+  // keypoints (one per camera, frame and joint of the camera's keypoint layout) go with their session
+  // (and camera); fit_picks names the fit version a session exports, and a deleted fit drops its pick
+  // (the session then falls back to its newest fit).
+  `
+  CREATE TABLE fit_bad_ranges (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id   INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    start_frame  INTEGER NOT NULL CHECK (start_frame >= 0),
+    end_frame    INTEGER NOT NULL CHECK (end_frame > start_frame),
+    note         TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL
+  );
+  CREATE INDEX fit_bad_ranges_session ON fit_bad_ranges(session_id, start_frame);
+
+  CREATE TABLE user_keypoints (
+    session_id  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    camera_id   INTEGER NOT NULL REFERENCES cameras(id) ON DELETE CASCADE,
+    frame       INTEGER NOT NULL CHECK (frame >= 0),
+    joint       INTEGER NOT NULL CHECK (joint >= 0),
+    u           REAL NOT NULL,
+    v           REAL NOT NULL,
+    confidence  REAL NOT NULL CHECK (confidence > 0 AND confidence <= 1),
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (camera_id, frame, joint)
+  ) WITHOUT ROWID;
+  CREATE INDEX user_keypoints_session ON user_keypoints(session_id, frame);
+
+  CREATE TABLE fit_picks (
+    session_id  INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+    fit_id      INTEGER NOT NULL REFERENCES fits(id) ON DELETE CASCADE,
+    picked_at   TEXT NOT NULL
+  );
+  CREATE INDEX fit_picks_fit ON fit_picks(fit_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
