@@ -33,6 +33,21 @@ export function priorFileFor(modelFile: string): string {
 /** A warm start further than this (mean torso distance, metres) from the triangulation is re-initialised. */
 const REINIT_DISTANCE = 0.25;
 
+/** The parameter layout of a fit: the prior's free joints, the observed keypoints, the floor vertices. */
+export function fitBodyLayout(
+  model: FitInput['model'],
+  prior: ReturnType<typeof loadPosePrior>,
+  obs: ReturnType<typeof buildObservations>,
+): ReturnType<typeof createBodyLayout> {
+  return createBodyLayout(
+    model,
+    prior.joints,
+    obs.layout,
+    groundVertices(model.vTemplate, model.upAxis),
+    prior.fixedJoints,
+  );
+}
+
 /**
  * Fits the body to every frame (SMPLify-X extended to many views, with the AMD ground and foot-camera
  * constraints): shape from the subject or estimated once, Procrustes + IK initialisation, then
@@ -49,13 +64,7 @@ export async function fitSequence(
   const { model } = input;
   const prior = loadPosePrior(priorFileFor(model.file));
   const obs = buildObservations(input, config);
-  const layout = createBodyLayout(
-    model,
-    prior.joints,
-    obs.layout,
-    groundVertices(model.vTemplate, model.upAxis),
-    prior.fixedJoints,
-  );
+  const layout = fitBodyLayout(model, prior, obs);
   const betas = input.betas
     ? Float64Array.from(input.betas)
     : estimateBetas(layout, obs, config.weights.shapePrior).betas;

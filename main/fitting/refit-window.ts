@@ -5,17 +5,16 @@ import type { Db } from '../store/db';
 import { listUserKeypoints } from '../store/fit-corrections';
 import { getFit, readFitPoses, readFitTrack, saveFit } from '../store/fits';
 import { getSession } from '../store/sessions';
-import { createBodyLayout, createBodyState } from './body-state';
+import { createBodyState } from './body-state';
 import { DEFAULT_FIT_CONFIG, type FitConfig } from './config';
 import { readFitInput } from './fit-job';
 import { defaultNativeDir } from './fit-scene';
-import { priorFileFor } from './fit-sequence';
+import { fitBodyLayout, priorFileFor } from './fit-sequence';
 import { reprojectionErrors, sequenceFromPoses, sliceFitInput } from './fit-sequence-state';
 import { buildObservations } from './observations';
 import { loadPosePrior } from './prior/pose-prior';
 import { frameQuality, sequenceTheta } from './quality';
 import type { FootMount } from './terms/foot-camera';
-import { groundVertices } from './terms/ground';
 import type { FitResult } from './types';
 import { placeUserKeypoints, USER_KEYPOINT_WEIGHT, userKeypointTerm } from './user-keypoints';
 import { solveWindow, type FootConstraint, type WindowContext } from './windows';
@@ -160,13 +159,7 @@ export async function runRefitJob(
   const obs = buildObservations(part, config);
   const userTerm = userKeypointTerm(obs, placed, from);
   const prior = loadPosePrior(priorFileFor(model.file));
-  const layout = createBodyLayout(
-    model,
-    prior.joints,
-    obs.layout,
-    groundVertices(model.vTemplate, model.upAxis),
-    prior.fixedJoints,
-  );
+  const layout = fitBodyLayout(model, prior, obs);
   const betas = Float64Array.from(base.betas);
   if (betas.length !== model.numBetas)
     throw new Error(`fit #${baseFitId}: ${betas.length} betas for ${model.name}'s ${model.numBetas}`);
