@@ -411,6 +411,48 @@ export interface ProposalSkip {
   reason: string;
 }
 
+/** A dataset export format (main/export/formats.ts), in the order an export writes them. */
+export interface ExportFormatInfo {
+  /** What `formats` of exportSessions takes, e.g. 'amass'. */
+  name: string;
+  /** One line: the files it writes. */
+  description: string;
+  /** Written from the body fit: every exported session needs one. */
+  needsFit: boolean;
+}
+
+/** An export of sessions as a dataset folder with a manifest.json (the 'export' job's params). */
+export interface ExportSessionsRequest {
+  sessionIds: number[];
+  /** Names of exportFormats, or 'all'. */
+  formats: string[];
+  /** Absolute destination folder: missing or empty, unless force. */
+  out: string;
+  /** Split by subject with ratios, e.g. 'train=0.8,val=0.1,test=0.1' (not with splitSubjects). */
+  split?: string;
+  /** With split: shuffle subjects with this seed instead of taking them in name order. */
+  splitSeed?: number;
+  /** Split by explicit subject lists, e.g. 'train:alice,bob;test:carol'. */
+  splitSubjects?: string;
+  /** Fit versions to export instead of the sessions' newest (one per session at most). */
+  fitIds?: number[];
+  /** Replace a non-empty destination folder. */
+  force?: boolean;
+}
+
+/** The result of a succeeded 'export' job (JobInfo.result). */
+export interface ExportJobResult {
+  out: string;
+  /** Absolute path of the export's manifest.json. */
+  manifest: string;
+  formats: string[];
+  splits: string[];
+  sessions: { sessionId: number; sequence: string; split: string; fitId: number | null }[];
+  /** Every file but the manifest, relative to `out`, with its size and sha256 (as the manifest lists them). */
+  files: { path: string; bytes: number; sha256: string }[];
+  seconds: number;
+}
+
 /** Request and response of every call. Requests are single objects so both transports stay trivial. */
 export interface ApiCalls {
   libraryInfo: { req: Record<string, never>; res: LibraryInfo };
@@ -585,6 +627,15 @@ export interface ApiCalls {
     req: { ids: number[] };
     res: { rejected: AnnotationProposal[]; skipped: ProposalSkip[]; edits: AnnotationEdit[] };
   };
+  /** The dataset export formats with a one-line description each. */
+  exportFormats: { req: Record<string, never>; res: ExportFormatInfo[] };
+  /**
+   * Starts an export job (result: ExportJobResult) after every check the export makes, so bad input
+   * fails the call and nothing is written: bad-input (unknown format, bad split, a folder that cannot
+   * be written), not-found (session or fit), conflict (a session without a fit for a motion format, a
+   * non-empty folder without force).
+   */
+  exportSessions: { req: ExportSessionsRequest; res: JobInfo };
 }
 
 /** A motif model shipped with the app: its recipe and, when installed, its library model id. */
@@ -670,6 +721,8 @@ export const API_METHODS = [
   'listAnnotationProposals',
   'acceptProposals',
   'rejectProposals',
+  'exportFormats',
+  'exportSessions',
 ] as const satisfies readonly ApiMethod[];
 
 type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;

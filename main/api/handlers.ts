@@ -36,6 +36,7 @@ import { installShippedMotifModel, listShippedMotifModels } from '../motifs/ship
 import { readVocabulary } from '../motifs/vocabulary';
 import { familyOccurrences, readMotifProposals } from '../store/motif-proposals';
 import { ANNOTATION_HANDLERS } from './annotation-handlers';
+import { EXPORT_HANDLERS } from './export-handlers';
 import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { REQUEST_SCHEMAS } from './schemas';
@@ -358,6 +359,7 @@ export const HANDLERS: HandlerTable = {
     return model;
   },
   ...ANNOTATION_HANDLERS,
+  ...EXPORT_HANDLERS,
 };
 
 /** Validates a raw request against its schema and runs the handler. */

@@ -85,5 +85,22 @@ export const REQUEST_SCHEMAS = {
   installShippedMotifModel: z
     .object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a model folder name') })
     .strict(),
+  exportFormats: empty,
+  exportSessions: z
+    .object({
+      sessionIds: z.array(id).min(1).max(10_000),
+      formats: z.array(z.string().min(1).max(100)).min(1).max(100),
+      out: z
+        .string()
+        .min(1)
+        .max(4096)
+        .refine((p) => isAbsolute(p), 'must be an absolute folder path'),
+      split: z.string().min(1).max(10_000).optional(),
+      splitSeed: z.number().int().optional(),
+      splitSubjects: z.string().min(1).max(100_000).optional(),
+      fitIds: z.array(id).max(10_000).optional(),
+      force: z.boolean().optional(),
+    })
+    .strict(),
   ...ANNOTATION_SCHEMAS,
 } satisfies Record<ApiMethod, z.ZodType>;

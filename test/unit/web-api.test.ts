@@ -1,5 +1,6 @@
 import { DEMO_MOTIF_MODEL } from '../../main/motifs/shipped-models';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -15,6 +16,7 @@ import {
   API_METHODS,
   type ApiMethod,
   type ApiRequest,
+  type ExportJobResult,
   type JobInfo,
   type SessionDetail,
 } from '../../preload/api';
@@ -61,9 +63,13 @@ describe('web transport', () => {
     return dir;
   };
 
-  const importAndWait = async (path: string): Promise<JobInfo> => {
-    let job: JobInfo = (await call('importSession', { path })).body;
-    for (let i = 0; i < 200 && !['succeeded', 'failed'].includes(job.state); i++) {
+  const importAndWait = async (path: string): Promise<JobInfo> =>
+    waitForJob((await call('importSession', { path })).body);
+
+  /** Polls a job until it has ended (or 30 s passed). */
+  const waitForJob = async (start: JobInfo): Promise<JobInfo> => {
+    let job = start;
+    for (let i = 0; i < 600 && ['queued', 'running'].includes(job.state); i++) {
       await new Promise((r) => setTimeout(r, 50));
       job = (await call('getJob', { jobId: job.id })).body;
     }
@@ -202,6 +208,7 @@ describe('web transport', () => {
     ).created[0];
     const toReject = (await proposeFamilyLabel(db, { modelId: model.id, family: 5, label: 'step' }))
       .created[0];
+    const exportOut = join(tempDir('studio-export-'), 'dataset');
     const requests: { [M in ApiMethod]: ApiRequest<M> } = {
       libraryInfo: {},
       listSessions: {},
@@ -263,6 +270,14 @@ describe('web transport', () => {
       listAnnotationProposals: { sessionId, state: 'pending' },
       acceptProposals: { ids: [toAccept.id] },
       rejectProposals: { ids: [toReject.id] },
+      exportFormats: {},
+      exportSessions: {
+        sessionIds: [sessionId],
+        formats: ['amass', 'npy', 'babel', 'csv'],
+        out: exportOut,
+        split: 'train=1',
+        fitIds: [fitId],
+      },
       deleteSession: { sessionId },
     };
     const answers: Record<string, { status: number; body: any }> = {};
@@ -270,7 +285,17 @@ describe('web transport', () => {
     const order = [...API_METHODS].sort(
       (a, b) => Number(a === 'deleteSession') - Number(b === 'deleteSession'),
     );
-    for (const m of order) answers[m] = await call(m, requests[m]);
+    let exported: JobInfo | null = null;
+    for (const m of order) {
+      answers[m] = await call(m, requests[m]);
+      if (m === 'exportSessions' && answers[m].status === 200) {
+        // Jobs run one at a time: the jobs queued before it are only there for their answers, and the
+        // export must end before its session is deleted.
+        for (const k of ['localizeSession', 'fitSession', 'trainMotifModel', 'extractMotifs'])
+          await call('cancelJob', { jobId: answers[k].body.id });
+        exported = await waitForJob(answers[m].body);
+      }
+    }
     for (const m of API_METHODS) {
       // retryJob of a succeeded job is a 409 conflict: an answer, with a reason.
       expect(answers[m].status, `${m}: ${JSON.stringify(answers[m].body)}`).toBe(
@@ -403,6 +428,52 @@ describe('web transport', () => {
     });
     expect(answers.rejectProposals.body.rejected.map((p: { id: number }) => p.id)).toEqual([toReject.id]);
     expect(events.some((e) => e.event === 'annotationsChanged')).toBe(true);
+    // Export: the formats, then the job the call queued, run to the end, and what it wrote.
+    expect(answers.exportFormats.body.map((f: { name: string }) => f.name)).toEqual([
+      'amass',
+      'bvh',
+      'glb',
+      'npy',
+      'babel',
+      'csv',
+      'coco',
+    ]);
+    expect(
+      answers.exportFormats.body
+        .filter((f: { needsFit: boolean }) => f.needsFit)
+        .map((f: { name: string }) => f.name),
+    ).toEqual(['amass', 'bvh', 'glb', 'npy']);
+    for (const f of answers.exportFormats.body) expect(f.description).toMatch(/^\S.{20,}/);
+    expect([answers.exportSessions.body.kind, answers.exportSessions.body.params.out]).toEqual([
+      'export',
+      exportOut,
+    ]);
+    expect(exported?.state, exported?.error ?? '').toBe('succeeded');
+    const r = exported!.result as unknown as ExportJobResult;
+    const seq = session.name;
+    expect([r.out, r.manifest, r.formats, r.splits]).toEqual([
+      exportOut,
+      join(exportOut, 'manifest.json'),
+      ['amass', 'npy', 'babel', 'csv'],
+      ['train'],
+    ]);
+    expect(r.sessions).toEqual([{ sessionId, sequence: seq, split: 'train', fitId }]);
+    expect(r.files.map((f) => f.path)).toEqual([
+      'train/annotations.csv',
+      'train/babel.json',
+      `train/${seq}/${seq}_joints.npy`,
+      `train/${seq}/${seq}_poses.npz`,
+    ]);
+    const manifest = JSON.parse(readFileSync(r.manifest, 'utf8'));
+    expect(manifest.files).toEqual(r.files);
+    expect(manifest.sessions[0].fit.id).toBe(fitId);
+    for (const f of r.files)
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(exportOut, f.path)))
+          .digest('hex'),
+        f.path,
+      ).toBe(f.sha256);
 
     expect(answers.deleteSession.body.deleted).toBe(true);
     expect((await call('listSessions', {})).body).toHaveLength(1);
@@ -413,6 +484,71 @@ describe('web transport', () => {
     expect(answers.mediaUrl.body.mime).toBe('video/mp4');
     expect(events.some((e) => e.event === 'jobProgress')).toBe(true);
     expect(events.some((e) => e.event === 'libraryChanged')).toBe(true);
+  });
+
+  it('refuses a bad export at the call, with the reason, writing nothing and queuing no job', async () => {
+    const job = await importAndWait(boardsSession());
+    expect(job.state, job.error ?? '').toBe('succeeded');
+    const sessionId = Number(job.result!.sessionId);
+    const dir = tempDir('studio-export-bad-');
+    const out = join(dir, 'dataset');
+    const exportJobs = async () =>
+      (await call('listJobs', { limit: 1000 })).body.filter((j: JobInfo) => j.kind === 'export').length;
+    const jobsBefore = await exportJobs();
+    const refused = async (req: object) => {
+      const r = await call('exportSessions', { sessionIds: [sessionId], formats: ['babel'], out, ...req });
+      return [r.status, r.body.message];
+    };
+    expect(await refused({ formats: ['babel', 'fbx'] })).toEqual([
+      422,
+      'unknown export format "fbx" (known: amass, bvh, glb, npy, babel, csv, coco, all)',
+    ]);
+    expect(await refused({ formats: ['amass'] })).toEqual([
+      409,
+      `session #${sessionId} "Boards only": has no fit to export as amass (fit it first: studio fit ${sessionId})`,
+    ]);
+    expect(await refused({ sessionIds: [sessionId, 9999] })).toEqual([404, 'session #9999 does not exist']);
+    expect(await refused({ fitIds: [9999] })).toEqual([404, 'fit #9999 does not exist']);
+    expect(await refused({ split: 'train=0.8,test=0.2', splitSubjects: 'train:a' })).toEqual([
+      422,
+      expect.stringMatching(/not both/),
+    ]);
+    expect(await refused({ splitSubjects: 'train:alice;test:bob' })).toEqual([
+      422,
+      expect.stringMatching(/subject\(s\) "Boards only" are in no split/),
+    ]);
+    expect(await refused({ out: 'relative/dataset' })).toEqual([
+      400,
+      'exportSessions: out: must be an absolute folder path',
+    ]);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    expect(await refused({ out: join(file, 'dataset') })).toEqual([
+      422,
+      `${join(file, 'dataset')}: cannot write the export folder here (${file} is not a folder)`,
+    ]);
+    // Nothing was written and no job queued.
+    expect(readdirSync(dir)).toEqual(['a-file']);
+    expect(await exportJobs()).toBe(jobsBefore);
+
+    // A non-empty folder is refused, then replaced with force.
+    mkdirSync(out);
+    writeFileSync(join(out, 'old.txt'), 'old export');
+    expect(await refused({})).toEqual([409, `${out}: exists and is not empty (use --force to replace it)`]);
+    expect(readFileSync(join(out, 'old.txt'), 'utf8')).toBe('old export');
+    const forced = await call('exportSessions', {
+      sessionIds: [sessionId],
+      formats: ['babel', 'csv'],
+      out,
+      force: true,
+    });
+    expect(forced.status).toBe(200);
+    const done = await waitForJob(forced.body);
+    expect(done.state, done.error ?? '').toBe('succeeded');
+    expect(existsSync(join(out, 'old.txt'))).toBe(false);
+    expect(readdirSync(out).sort()).toEqual(['all', 'manifest.json']);
+    expect(await exportJobs()).toBe(jobsBefore + 1);
+    expect((await call('deleteSession', { sessionId })).body.deleted).toBe(true);
   });
 
   it("prints a session's boards as PNG and PDF, and names the session and board when it cannot", async () => {

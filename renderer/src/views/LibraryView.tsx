@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { JobInfo, LibraryInfo, SessionSummary } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
+import { ExportDialog } from '../components/ExportDialog';
 import { JobsList } from '../components/JobsList';
 import { formatDate, formatFps } from '../format';
 import { ErrorAlert } from '../components/PageChrome';
@@ -20,6 +21,9 @@ export function LibraryView({ onOpen, onSettings, onModels }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [importPath, setImportPath] = useState('');
   const [busy, setBusy] = useState(false);
+  // Sessions ticked for export, and the sessions the Export dialog is open for.
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const [exporting, setExporting] = useState<SessionSummary[] | null>(null);
   // Jobs started from this form: when one of them fails, its error goes to the alert area too, since
   // that is where the user is looking after clicking Import.
   const myJobs = useRef(new Set<number>());
@@ -106,6 +110,15 @@ export function LibraryView({ onOpen, onSettings, onModels }: Props) {
     }
   };
 
+  const ticked = (sessions ?? []).filter((s) => selected.has(s.id));
+  const tick = (id: number, on: boolean) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+
   const jobAction = async (method: 'cancelJob' | 'retryJob', jobId: number) => {
     try {
       const job = await api.call(method, { jobId });
@@ -150,7 +163,18 @@ export function LibraryView({ onOpen, onSettings, onModels }: Props) {
 
       <main className="library">
         <section className="panel">
-          <h2>Sessions</h2>
+          <div className="export-panel-head">
+            <h2>Sessions</h2>
+            <button
+              className="btn btn-small"
+              disabled={ticked.length === 0}
+              onClick={() => setExporting(ticked)}
+              data-testid="export-selected"
+              title="Export the ticked sessions as a dataset"
+            >
+              Export selected ({ticked.length})…
+            </button>
+          </div>
           {sessions === null ? (
             <p className="muted">Loading…</p>
           ) : sessions.length === 0 ? (
@@ -159,6 +183,17 @@ export function LibraryView({ onOpen, onSettings, onModels }: Props) {
             <table className="table">
               <thead>
                 <tr>
+                  <th className="export-select">
+                    <input
+                      type="checkbox"
+                      aria-label="Select all sessions"
+                      data-testid="select-all-sessions"
+                      checked={ticked.length === sessions.length}
+                      onChange={(e) =>
+                        setSelected(new Set(e.target.checked ? sessions.map((s) => s.id) : []))
+                      }
+                    />
+                  </th>
                   <th>Name</th>
                   <th>Format</th>
                   <th className="num">Cameras</th>
@@ -171,6 +206,15 @@ export function LibraryView({ onOpen, onSettings, onModels }: Props) {
               <tbody>
                 {sessions.map((s) => (
                   <tr key={s.id} className="clickable" data-testid="session-row" onClick={() => onOpen(s.id)}>
+                    <td className="export-select" onClick={(e) => e.stopPropagation()}>
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${s.name}`}
+                        data-testid="session-select"
+                        checked={selected.has(s.id)}
+                        onChange={(e) => tick(s.id, e.target.checked)}
+                      />
+                    </td>
                     <td title={s.sourcePath}>{s.name}</td>
                     <td>{s.format}</td>
                     <td className="num">{s.cameraCount}</td>
@@ -178,6 +222,16 @@ export function LibraryView({ onOpen, onSettings, onModels }: Props) {
                     <td className="num">{formatFps(s.fps)}</td>
                     <td>{formatDate(s.createdAt)}</td>
                     <td className="actions">
+                      <button
+                        className="btn btn-small"
+                        onClick={(e) => {
+                          e.stopPropagation();
+                          setExporting([s]);
+                        }}
+                        data-testid="session-export"
+                      >
+                        Export…
+                      </button>{' '}
                       <button
                         className="btn btn-small btn-danger"
                         onClick={(e) => {
@@ -227,6 +281,7 @@ export function LibraryView({ onOpen, onSettings, onModels }: Props) {
           />
         </section>
       </main>
+      {exporting && <ExportDialog sessions={exporting} onClose={() => setExporting(null)} />}
     </div>
   );
 }
