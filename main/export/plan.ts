@@ -1,6 +1,6 @@
 import type { FitSummary, SessionDetail } from '../../preload/api';
 import type { Db } from '../store/db';
-import { getFit, listFits } from '../store/fits';
+import { getFit } from '../store/fits';
 import { getSession } from '../store/sessions';
 import { chooseFit } from './fit-choice';
 import { type ExportFormat, MOTION_FORMATS, needsFit } from './formats';
@@ -79,7 +79,7 @@ export async function planExport(
   for (const id of ids) {
     const session = Number.isInteger(id) ? await getSession(db, id) : undefined;
     if (!session) throw new Error(`session #${id} does not exist`);
-    const fit = chooseFit(await listFits(db, id), wanted.get(id)) ?? null;
+    const fit = (await chooseFit(db, id, wanted.get(id))) ?? null;
     if (!fit && needsFit(req.formats))
       throw new Error(
         `session #${id} "${session.name}": has no fit to export as ${motion.join(', ')} ` +

@@ -12,6 +12,7 @@ import {
   type ExportResult,
 } from '../../main/export/run-export';
 import { assignSplits, parseSplitRatios, parseSplitSubjects, splitCounts } from '../../main/export/splits';
+import { clearFitPick, pickFit } from '../../main/store/fit-corrections';
 import { saveFit } from '../../main/store/fits';
 import type { JobInfo } from '../../preload/api';
 import {
@@ -276,6 +277,30 @@ describe('bad input leaves nothing behind', () => {
     await exportWith({ sessionIds: [lib.alice], formats: 'csv', out, force: true });
     expect(listFiles(out)).toEqual(['all/annotations.csv', 'manifest.json']);
     expect(readdirSync(dirname(out))).toEqual(['dataset']);
+  });
+
+  it('exports the version picked for export, else the newest', async () => {
+    const newer = syntheticFit(lib.model, 4, 9);
+    const fitId = await saveFit(lib.ctx.db, lib.bob, null, newer, {
+      bodyModel: 'models/anny-cmu31.npz',
+      jointNames: lib.model.jointNames,
+      firstFrame: lib.fits.bob.firstFrame,
+      frameCount: 4,
+      label: 'newer',
+    });
+    const fitOf = async (): Promise<number | null> =>
+      (
+        await runExport(
+          lib.ctx.db,
+          { sessionIds: [lib.bob], formats: 'npy', out: freshOut() },
+          { nativeDir: NATIVE },
+        )
+      ).sessions[0].fitId;
+    expect(await fitOf()).toBe(fitId);
+    await pickFit(lib.ctx.db, lib.bob, lib.fits.bob.id);
+    expect(await fitOf()).toBe(lib.fits.bob.id);
+    await clearFitPick(lib.ctx.db, lib.bob);
+    await lib.ctx.db.run('DELETE FROM fits WHERE id = ?', [fitId]);
   });
 
   it('removes the partial folder when a session fails after others were written', async () => {
