@@ -59,6 +59,8 @@ export interface ManifestSession {
   planned: PlannedSession;
   counts: SegmentCounts;
   motifModels: { id: number; name: string | null }[];
+  /** Frame ranges the annotator marked bad, [start, end) in SEQUENCE frames, clipped to the sequence. */
+  badFrames: [number, number][];
 }
 
 export interface ManifestInput {
@@ -113,7 +115,7 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
     },
     split: { ...splitRule(m.split), splits },
     bodyModels,
-    sessions: m.sessions.map(({ planned: p, counts, motifModels }) => ({
+    sessions: m.sessions.map(({ planned: p, counts, motifModels, badFrames }) => ({
       sessionId: p.session.id,
       name: p.session.name,
       sequence: p.sequence,
@@ -123,6 +125,7 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
       sessionFrames: p.session.frameCount,
       firstFrame: p.firstFrame,
       frameCount: p.frameCount,
+      badFrames,
       fit: p.fit && {
         id: p.fit.id,
         label: p.fit.label,

@@ -5,6 +5,7 @@ import { defaultNativeDir } from '../fitting/fit-scene';
 import { posedJoints } from '../fitting/joint-error';
 import { listAnnotations } from '../store/annotations';
 import type { Db } from '../store/db';
+import { badRangeUnion, listBadRanges } from '../store/fit-corrections';
 import { getMotifModel } from '../store/motif-models';
 import {
   annotationsCsv,
@@ -38,6 +39,15 @@ import { checkDestination, StagedExport, type StagedFile } from './staging';
  * Layout: `<out>/manifest.json`, `<out>/<split>/<sequence>/<files>`, `<out>/<split>/babel.json` and
  * `annotations.csv`. Any error or a cancel removes the partial folder and leaves `<out>` as it was.
  */
+
+/** The session's bad frame ranges (fit correction) in sequence frames, merged and clipped. */
+async function badFrames(db: Db, p: PlannedSession): Promise<[number, number][]> {
+  return badRangeUnion(await listBadRanges(db, p.session.id)).flatMap(([s, e]) => {
+    const a = Math.max(0, s - p.firstFrame);
+    const b = Math.min(p.frameCount, e - p.firstFrame);
+    return b > a ? [[a, b] as [number, number]] : [];
+  });
+}
 
 export interface ExportRequest {
   sessionIds: readonly number[];
@@ -221,7 +231,7 @@ export async function runExport(db: Db, req: ExportRequest, opts: ExportOptions 
       if (motion && p.fit) models.set(p.fit.bodyModel, { model: motion.model, file: motion.modelFile });
       const motionFile = formats.includes('amass') ? `${p.sequence}/${p.sequence}_poses.npz` : null;
       const { seq, counts, motifModels } = await sessionSegments(db, p, motionFile);
-      manifestSessions.push({ planned: p, counts, motifModels });
+      manifestSessions.push({ planned: p, counts, motifModels, badFrames: await badFrames(db, p) });
       bySplit.set(p.split, [...(bySplit.get(p.split) ?? []), seq]);
       for (const format of perSession) {
         await breathe();

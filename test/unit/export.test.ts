@@ -12,7 +12,7 @@ import {
   type ExportResult,
 } from '../../main/export/run-export';
 import { assignSplits, parseSplitRatios, parseSplitSubjects, splitCounts } from '../../main/export/splits';
-import { clearFitPick, pickFit } from '../../main/store/fit-corrections';
+import { clearFitPick, markBadRange, pickFit } from '../../main/store/fit-corrections';
 import { saveFit } from '../../main/store/fits';
 import type { JobInfo } from '../../preload/api';
 import {
@@ -297,6 +297,16 @@ describe('bad input leaves nothing behind', () => {
         )
       ).sessions[0].fitId;
     expect(await fitOf()).toBe(fitId);
+    // Bad frame ranges go to the manifest in sequence frames, merged and clipped.
+    const f0 = lib.fits.bob.firstFrame;
+    await markBadRange(lib.ctx.db, lib.bob, f0 + 1, f0 + 2);
+    await markBadRange(lib.ctx.db, lib.bob, f0 + 2, f0 + 100);
+    const marked = await runExport(
+      lib.ctx.db,
+      { sessionIds: [lib.bob], formats: 'npy', out: freshOut() },
+      { nativeDir: NATIVE },
+    );
+    expect(JSON.parse(readFileSync(marked.manifest, 'utf8')).sessions[0].badFrames).toEqual([[1, 4]]);
     await pickFit(lib.ctx.db, lib.bob, lib.fits.bob.id);
     expect(await fitOf()).toBe(lib.fits.bob.id);
     await clearFitPick(lib.ctx.db, lib.bob);
