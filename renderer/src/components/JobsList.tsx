@@ -10,9 +10,9 @@ interface Props {
   onRetry: (jobId: number) => void;
 }
 
-/** What the job works on, for the list; import jobs carry their folder in params.path. */
+/** What the job works on, for the list: an import's folder (params.path), an export's destination (params.out). */
 function jobSubject(job: JobInfo): string {
-  const p = job.params['path'];
+  const p = job.params['path'] ?? job.params['out'];
   return typeof p === 'string' ? p : '';
 }
 
