@@ -244,6 +244,71 @@ export interface FitScene {
   floor: number[];
 }
 
+/** Session frames [start, end) the user marked bad: shown in the fit review, left out of exports. */
+export interface BadFrameRange {
+  id: number;
+  sessionId: number;
+  start: number;
+  end: number;
+  note: string;
+  createdAt: string;
+}
+
+/**
+ * A joint the user placed in a camera view: a detection the refit trusts far more than the detector's
+ * (one per camera, frame and joint; a new one replaces it).
+ */
+export interface UserKeypoint {
+  sessionId: number;
+  cameraId: number;
+  /** Session (video) frame. */
+  frame: number;
+  /** Index into the camera's keypoint layout (KeypointTrackInfo.jointNames). */
+  joint: number;
+  /** Pixels in the camera's (distorted) image, like the detector's keypoints. */
+  u: number;
+  v: number;
+  /** (0, 1]; 1 unless given. */
+  confidence: number;
+  createdAt: string;
+}
+
+/** Two fit versions of a session frame by frame over the frames both cover; NaN travels as null. */
+export interface FitComparisonBlock {
+  sessionId: number;
+  fitA: number;
+  fitB: number;
+  /** Session frames [start, start + count). */
+  start: number;
+  count: number;
+  /** Mean per-joint position difference of the posed joints, per frame, millimetres. */
+  mpjpeMm: (number | null)[];
+  /** Quality rows side by side: fit A's columns then B's others; count * fields.length each. */
+  quality: { fields: string[]; a: (number | null)[]; b: (number | null)[] };
+  summary: {
+    maxMm: number | null;
+    /** Session frame of the largest difference. */
+    maxFrame: number;
+    medianMm: number | null;
+    meanMm: number | null;
+    /** Frames differing by more than differMm (1 cm). */
+    framesOver1cm: number;
+    differMm: number;
+    /** Those frames as session-frame ranges [start, end). */
+    ranges: [number, number][];
+  };
+}
+
+/**
+ * The fit version a session exports: the one picked with pickFit (picked: true), else its newest
+ * (picked: false); fit is null when the session has no fit.
+ */
+export interface FitPick {
+  sessionId: number;
+  fit: FitSummary | null;
+  picked: boolean;
+}
+
 /** An A4Mer model of the registry (files under the data dir). */
 export interface MotifModelInfo {
   id: number;
@@ -506,6 +571,45 @@ export interface ApiCalls {
   fitQuality: { req: { fitId: number; start: number; count: number }; res: FitQualityBlock };
   fitFrame: { req: { fitId: number; frame: number; cameraId?: number }; res: FitFrame };
   fitScene: { req: { sessionId: number; fitId: number }; res: FitScene };
+  /** Fit corrections (main/store/fit-corrections.ts): each write announces libraryChanged 'fit-corrected'. */
+  listBadRanges: { req: { sessionId: number }; res: BadFrameRange[] };
+  /** Marks session frames [start, end) bad; ranges may overlap. */
+  markBadRange: { req: { sessionId: number; start: number; end: number; note?: string }; res: BadFrameRange };
+  removeBadRange: { req: { sessionId: number; rangeId: number }; res: BadFrameRange };
+  /** The session's user keypoints in frames [start, start + count) (default all), by frame, camera, joint. */
+  listUserKeypoints: { req: { sessionId: number; start?: number; count?: number }; res: UserKeypoint[] };
+  /** Adds a user keypoint (confidence default 1), replacing the one of the same camera, frame and joint. */
+  setUserKeypoint: {
+    req: {
+      sessionId: number;
+      cameraId: number;
+      frame: number;
+      joint: number;
+      u: number;
+      v: number;
+      confidence?: number;
+    };
+    res: UserKeypoint;
+  };
+  removeUserKeypoint: {
+    req: { sessionId: number; cameraId: number; frame: number; joint: number };
+    res: UserKeypoint;
+  };
+  /**
+   * Starts a refit job: session frames [start, start + count) of fit baseFitId re-solved with the user
+   * keypoints, as a new fit version (result: fitId). Checked first: the fit is the session's (not-found)
+   * and the window lies within its frames (bad-input).
+   */
+  refitWindow: { req: { sessionId: number; baseFitId: number; start: number; count: number }; res: JobInfo };
+  /** Two fit versions of one session compared over the frames both cover (within start/count if given). */
+  compareFits: {
+    req: { fitA: number; fitB: number; start?: number; count?: number };
+    res: FitComparisonBlock;
+  };
+  /** Picks the version the session exports; fitId null drops the pick (the newest is exported again). */
+  pickFit: { req: { sessionId: number; fitId: number | null }; res: FitPick };
+  /** Which version the session exports (listFits leaves FitSummary as stored; this says which is picked). */
+  pickedFit: { req: { sessionId: number }; res: FitPick };
   listMotifModels: { req: Record<string, never>; res: MotifModelInfo[] };
   trainingCurve: { req: { modelId: number }; res: TrainingCurve };
   motifProposals: { req: { sessionId: number }; res: MotifProposals | null };
@@ -688,6 +792,16 @@ export const API_METHODS = [
   'fitQuality',
   'fitFrame',
   'fitScene',
+  'listBadRanges',
+  'markBadRange',
+  'removeBadRange',
+  'listUserKeypoints',
+  'setUserKeypoint',
+  'removeUserKeypoint',
+  'refitWindow',
+  'compareFits',
+  'pickFit',
+  'pickedFit',
   'listMotifModels',
   'trainingCurve',
   'motifProposals',
@@ -732,7 +846,14 @@ export const API_METHODS_COMPLETE: Missing extends never ? true : Missing = true
 export interface ApiEvents {
   jobProgress: JobInfo;
   libraryChanged: {
-    reason: 'session-added' | 'session-deleted' | 'job-changed' | 'settings-changed' | 'model-added';
+    /** fit-corrected: a bad range, a user keypoint or the exported fit version of sessionId changed. */
+    reason:
+      | 'session-added'
+      | 'session-deleted'
+      | 'job-changed'
+      | 'settings-changed'
+      | 'model-added'
+      | 'fit-corrected';
     sessionId?: number;
   };
   /**

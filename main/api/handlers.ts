@@ -37,6 +37,7 @@ import { readVocabulary } from '../motifs/vocabulary';
 import { familyOccurrences, readMotifProposals } from '../store/motif-proposals';
 import { ANNOTATION_HANDLERS } from './annotation-handlers';
 import { EXPORT_HANDLERS } from './export-handlers';
+import { FIT_CORRECTION_HANDLERS } from './fit-correction-handlers';
 import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { REQUEST_SCHEMAS } from './schemas';
@@ -359,6 +360,7 @@ export const HANDLERS: HandlerTable = {
     return model;
   },
   ...ANNOTATION_HANDLERS,
+  ...FIT_CORRECTION_HANDLERS,
   ...EXPORT_HANDLERS,
 };
 

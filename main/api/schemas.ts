@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import type { ApiMethod } from '../../preload/api';
 import { ANNOTATION_SCHEMAS } from './annotation-schemas';
+import { FIT_CORRECTION_SCHEMAS } from './fit-correction-schemas';
 
 const id = z.number().int().positive();
 const frame = z.number().int().min(0);
@@ -103,4 +104,5 @@ export const REQUEST_SCHEMAS = {
     })
     .strict(),
   ...ANNOTATION_SCHEMAS,
+  ...FIT_CORRECTION_SCHEMAS,
 } satisfies Record<ApiMethod, z.ZodType>;

@@ -11,6 +11,7 @@ import { saveMotifProposals } from '../../main/store/motif-proposals';
 import { addTier, createAnnotation, ensureDefaultTiers } from '../../main/store/annotations';
 import { proposeFamilyLabel } from '../../main/store/annotation-proposals';
 import { createVocabulary } from '../../main/store/vocabularies';
+import { markBadRange, setUserKeypoint } from '../../main/store/fit-corrections';
 import { writeSkeletonDataset } from '../../main/capture/skeleton-dataset';
 import {
   API_METHODS,
@@ -21,6 +22,13 @@ import {
   type SessionDetail,
 } from '../../preload/api';
 import { cleanupTempDirs, POSE2SIM, tempDir, TUTORIAL_BOARD } from './fixtures';
+
+/** The key of a stored user keypoint. */
+const pick = (k: { cameraId: number; frame: number; joint: number }) => ({
+  cameraId: k.cameraId,
+  frame: k.frame,
+  joint: k.joint,
+});
 
 describe('web transport', () => {
   let server: WebServer;
@@ -233,6 +241,21 @@ describe('web transport', () => {
       fitQuality: { fitId, start: 0, count: 5 },
       fitFrame: { fitId, frame: 0, cameraId },
       fitScene: { sessionId, fitId },
+      // Fit corrections: rows to remove made first (the requests run in API_METHODS order).
+      listBadRanges: { sessionId },
+      markBadRange: { sessionId, start: 2, end: 5, note: 'arm' },
+      removeBadRange: { sessionId, rangeId: (await markBadRange(db, sessionId, 6, 7)).id },
+      listUserKeypoints: { sessionId, start: 0, count: 8 },
+      setUserKeypoint: { sessionId, cameraId, frame: 3, joint: 4, u: 100.5, v: 200.25 },
+      removeUserKeypoint: {
+        sessionId,
+        ...pick(await setUserKeypoint(db, sessionId, { cameraId, frame: 1, joint: 2, u: 1, v: 2 })),
+      },
+      // A 2-frame refit of the 8-frame fit runs to its end before the export below (jobs run one at a time).
+      refitWindow: { sessionId, baseFitId: fitId, start: 3, count: 2 },
+      compareFits: { fitA: fitId, fitB: fitId },
+      pickFit: { sessionId, fitId },
+      pickedFit: { sessionId },
       listMotifModels: {},
       trainingCurve: { modelId: model.id },
       motifProposals: { sessionId },
@@ -326,6 +349,25 @@ describe('web transport', () => {
     expect(answers.fitQuality.body.count).toBe(5);
     expect(Buffer.from(answers.fitFrame.body.projected.joints, 'base64').length).toBeGreaterThan(0);
     expect(answers.fitScene.body.cameras).toHaveLength(4);
+    expect(answers.markBadRange.body).toMatchObject({ sessionId, start: 2, end: 5, note: 'arm' });
+    expect(answers.removeBadRange.body).toMatchObject({ start: 6, end: 7 });
+    expect(answers.setUserKeypoint.body).toMatchObject({
+      frame: 3,
+      joint: 4,
+      u: 100.5,
+      v: 200.25,
+      confidence: 1,
+    });
+    expect(answers.removeUserKeypoint.body).toMatchObject({ frame: 1, joint: 2 });
+    expect(answers.listUserKeypoints.body.map((k: { frame: number }) => k.frame)).toEqual([1]);
+    expect([answers.refitWindow.body.kind, answers.refitWindow.body.params.baseFitId]).toEqual([
+      'refit',
+      fitId,
+    ]);
+    expect(answers.compareFits.body).toMatchObject({ fitA: fitId, fitB: fitId, count: 8 });
+    expect(answers.compareFits.body.summary.maxMm).toBe(0);
+    expect([answers.pickFit.body.fit.id, answers.pickFit.body.picked]).toEqual([fitId, true]);
+    expect([answers.pickedFit.body.fit.id, answers.pickedFit.body.picked]).toEqual([fitId, true]);
     expect(answers.boardPrint.body.mimeType).toBe('application/pdf');
     expect(Buffer.from(answers.boardPrint.body.base64, 'base64').toString('latin1', 0, 8)).toBe('%PDF-1.4');
     expect(

@@ -9,9 +9,12 @@ interface Props {
   frame: number;
   /** A click on the plot asks for this frame. */
   onSeek: (frame: number) => void;
+  /** Frame ranges [start, end) the user marked bad: shaded along the bottom. */
+  bad?: readonly { start: number; end: number }[];
 }
 
 const PLOT_HEIGHT = 130;
+const NO_RANGES: readonly { start: number; end: number }[] = [];
 const AXIS = {
   stroke: '#8a919c',
   grid: { stroke: '#2a2f37', width: 1 },
@@ -39,8 +42,10 @@ function robustRange(...curves: (number | null)[][]): uPlot.Scale.Range {
  * penetration and foot-camera residual in mm on the right, flagged frames marked in red, a line at the
  * shown frame; a click seeks there.
  */
-export function QualityCurve({ series, frame, onSeek }: Props) {
+export function QualityCurve({ series, frame, onSeek, bad = NO_RANGES }: Props) {
   const boxRef = useRef<HTMLDivElement>(null);
+  const badRef = useRef(bad);
+  const plot = useRef<uPlot | null>(null);
   const frameRef = useRef(frame);
   const placeCursor = useRef<() => void>(() => undefined);
   const onSeekRef = useRef(onSeek);
@@ -71,6 +76,12 @@ export function QualityCurve({ series, frame, onSeek }: Props) {
         ctx.fillRect(a, bbox.top + strip, w, bbox.height - strip);
         ctx.fillStyle = 'rgba(229, 83, 75, 0.85)';
         ctx.fillRect(a, bbox.top, w, strip);
+      }
+      // Bad ranges: a purple band along the bottom.
+      ctx.fillStyle = 'rgba(170, 110, 255, 0.8)';
+      for (const r of badRef.current) {
+        const a = u.valToPos(r.start - 0.5, 'x', true);
+        ctx.fillRect(a, bbox.top + bbox.height - strip, u.valToPos(r.end - 0.5, 'x', true) - a, strip);
       }
       ctx.restore();
     };
@@ -107,6 +118,7 @@ export function QualityCurve({ series, frame, onSeek }: Props) {
       ...(hasFoot ? [series.footMm] : []),
     ];
     const u = new uPlot(opts, data, box);
+    plot.current = u;
     const line = document.createElement('div');
     line.className = 'quality-cursor';
     u.over.appendChild(line);
@@ -132,9 +144,15 @@ export function QualityCurve({ series, frame, onSeek }: Props) {
       resize.disconnect();
       u.over.removeEventListener('click', onClick);
       placeCursor.current = () => undefined;
+      plot.current = null;
       u.destroy();
     };
   }, [series]);
+
+  useEffect(() => {
+    badRef.current = bad;
+    plot.current?.redraw(false);
+  }, [bad]);
 
   useEffect(() => {
     frameRef.current = frame;

@@ -2,10 +2,14 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { CameraInfo, FitScene, FitSummary, FootPoseBlock, SessionDetail } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
 import { FitBodyPanel } from '../components/FitBodyPanel';
+import { FitCorrectionPanel } from '../components/FitCorrectionPanel';
 import { FitScene3D, type FootCameraPose } from '../components/FitScene3D';
+import { FitVersionsPanel } from '../components/FitVersionsPanel';
+import { KeypointDragLayer } from '../components/KeypointDragLayer';
 import { BackLink, ErrorAlert } from '../components/PageChrome';
 import { Player, type PlayerHandle } from '../components/Player';
 import { QualityCurve } from '../components/QualityCurve';
+import { useFitCorrections } from '../components/useFitCorrections';
 import {
   decodeFitFrame,
   decodeUint32,
@@ -84,6 +88,7 @@ export function FitReviewView({ sessionId, onBack, onSession }: Props) {
   const camera = session?.cameras.find((c) => c.id === cameraId) ?? null;
   const { scene, quality, footBlocks } = useFitData(sessionId, fit, setError);
   const body = useFitBody(fit, cameraId, frame, setError);
+  const corrections = useFitCorrections(sessionId, setError);
   const footPoses = useMemo<FootCameraPose[]>(
     () =>
       footBlocks.flatMap(({ cameraId: id, block }) => {
@@ -167,7 +172,7 @@ export function FitReviewView({ sessionId, onBack, onSession }: Props) {
         </div>
       )}
       {fit && session && (
-        <div className="fit-review-layout">
+        <div className="fit-review-layout with-corrections">
           <section className="fit-video">
             {camera?.video ? (
               <Player
@@ -179,7 +184,17 @@ export function FitReviewView({ sessionId, onBack, onSession }: Props) {
                 initialFrame={startFrame}
                 onFrame={onFrame}
                 layers={
-                  <FitOverlayLayer camera={camera} scene={scene} body={body} fitted={inFit(fit, frame)} />
+                  <>
+                    <FitOverlayLayer camera={camera} scene={scene} body={body} fitted={inFit(fit, frame)} />
+                    <KeypointDragLayer
+                      sessionId={sessionId}
+                      camera={camera}
+                      frame={frame}
+                      userKeypoints={corrections.userKeypoints}
+                      onDrop={corrections.setKeypoint}
+                      onError={setError}
+                    />
+                  </>
                 }
               />
             ) : (
@@ -197,9 +212,30 @@ export function FitReviewView({ sessionId, onBack, onSession }: Props) {
             {quality && (
               <>
                 <FlagControls quality={quality} frame={frame} onSeek={seek} />
-                <QualityCurve series={quality} frame={frame} onSeek={seek} />
+                <QualityCurve series={quality} frame={frame} onSeek={seek} bad={corrections.badRanges} />
               </>
             )}
+          </section>
+          <section className="fit-correct">
+            <FitCorrectionPanel
+              sessionId={sessionId}
+              fit={fit}
+              camera={camera}
+              frame={frame}
+              corrections={corrections}
+              onSeek={seek}
+              onRefitted={() => setFitsVersion((v) => v + 1)}
+              onError={setError}
+            />
+            <FitVersionsPanel
+              fits={fits ?? []}
+              fitId={fitId}
+              onShow={setFitId}
+              frame={frame}
+              corrections={corrections}
+              onSeek={seek}
+              onError={setError}
+            />
           </section>
         </div>
       )}
