@@ -244,7 +244,7 @@ export interface FitScene {
   floor: number[];
 }
 
-/** Session frames [start, end) the user marked bad: shown in the fit review, left out of exports. */
+/** Session frames [start, end) the user marked bad: shown in the fit review, listed in the export manifest. */
 export interface BadFrameRange {
   id: number;
   sessionId: number;

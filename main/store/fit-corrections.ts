@@ -1,39 +1,18 @@
-import type { FitSummary } from '../../preload/api';
+import type { BadFrameRange, FitSummary, UserKeypoint } from '../../preload/api';
 import type { Db } from './db';
 import { getFit, listFits } from './fits';
 
 /**
- * A session's fit corrections (migration 7): frame ranges the user marked bad (left out of exports and
- * shown in the review), user keypoints (a joint dragged in a camera view: a detection the refit trusts
+ * A session's fit corrections (migration 7): frame ranges the user marked bad (listed in the export
+ * manifest and shown in the review), user keypoints (a joint dragged in a camera view: a detection the refit trusts
  * far more than the detector's, refit-window.ts) and the fit version the session exports.
  *
  * Frames are session (video) frames. Every write checks its input first and throws an Error naming the
  * session (and camera, frame, joint) without changing anything.
  */
 
-export interface BadRange {
-  id: number;
-  sessionId: number;
-  /** Session frames [start, end). */
-  start: number;
-  end: number;
-  note: string;
-  createdAt: string;
-}
-
-export interface UserKeypoint {
-  sessionId: number;
-  cameraId: number;
-  frame: number;
-  /** Index into the camera's keypoint layout (its keypoints2d track's joint names, e.g. BODY_25). */
-  joint: number;
-  /** Pixels, in the camera's (distorted) image like the detector's keypoints. */
-  u: number;
-  v: number;
-  /** (0, 1]; 1 unless given. */
-  confidence: number;
-  createdAt: string;
-}
+export type { UserKeypoint };
+export type BadRange = BadFrameRange;
 
 export interface UserKeypointInput {
   cameraId: number;
