@@ -8,13 +8,16 @@ import { SettingsView } from './views/SettingsView';
 const FitReviewView = lazy(() => import('./views/FitReviewView').then((m) => ({ default: m.FitReviewView })));
 // The model registry brings uPlot too; most sessions never open it.
 const ModelsView = lazy(() => import('./views/ModelsView').then((m) => ({ default: m.ModelsView })));
+// All views brings three.js too (the 3D fit among the cameras).
+const MultiView = lazy(() => import('./views/MultiView').then((m) => ({ default: m.MultiView })));
 
 type Route =
   | { view: 'library' }
   | { view: 'settings' }
   | { view: 'models' }
-  | { view: 'session'; sessionId: number; focus?: SessionFocus }
-  | { view: 'fit'; sessionId: number };
+  | { view: 'session'; sessionId: number; focus?: SessionFocus; cameraId?: number }
+  | { view: 'fit'; sessionId: number }
+  | { view: 'views'; sessionId: number; frame?: number };
 
 function int(v: string | null): number | undefined {
   return v !== null && /^\d+$/.test(v) ? Number(v) : undefined;
@@ -37,8 +40,9 @@ function parseFocus(query: string | undefined): SessionFocus | undefined {
   };
 }
 
-function focusQuery(f: SessionFocus): string {
+function focusQuery(f: SessionFocus, cameraId?: number): string {
   const q = new URLSearchParams({ frame: String(f.frame) });
+  if (cameraId !== undefined) q.set('camera', String(cameraId));
   if (f.end !== undefined) q.set('end', String(f.end));
   if (f.modelId !== undefined && f.family !== undefined) {
     q.set('model', String(f.modelId));
@@ -52,19 +56,32 @@ function focusQuery(f: SessionFocus): string {
 function parseHash(hash: string): Route {
   if (hash === '#/settings') return { view: 'settings' };
   if (hash === '#/models') return { view: 'models' };
-  const m = /^#\/session\/(\d+)(\/fit)?(?:\?(.*))?$/.exec(hash);
+  const m = /^#\/session\/(\d+)(\/fit|\/views)?(?:\?(.*))?$/.exec(hash);
   if (!m) return { view: 'library' };
-  if (m[2]) return { view: 'fit', sessionId: Number(m[1]) };
+  if (m[2] === '/fit') return { view: 'fit', sessionId: Number(m[1]) };
+  if (m[2] === '/views') {
+    const frame = int(new URLSearchParams(m[3] ?? '').get('frame'));
+    return { view: 'views', sessionId: Number(m[1]), ...(frame !== undefined ? { frame } : {}) };
+  }
   const focus = parseFocus(m[3]);
-  return { view: 'session', sessionId: Number(m[1]), ...(focus ? { focus } : {}) };
+  // `camera` only goes with a frame (focusQuery writes both): the camera a multi-view tile opened.
+  const cameraId = focus ? int(new URLSearchParams(m[3]).get('camera')) : undefined;
+  return {
+    view: 'session',
+    sessionId: Number(m[1]),
+    ...(focus ? { focus } : {}),
+    ...(cameraId !== undefined ? { cameraId } : {}),
+  };
 }
 
 function hashOf(route: Route): string {
   switch (route.view) {
     case 'session':
-      return `#/session/${route.sessionId}${route.focus ? focusQuery(route.focus) : ''}`;
+      return `#/session/${route.sessionId}${route.focus ? focusQuery(route.focus, route.cameraId) : ''}`;
     case 'fit':
       return `#/session/${route.sessionId}/fit`;
+    case 'views':
+      return `#/session/${route.sessionId}/views${route.frame !== undefined ? `?frame=${route.frame}` : ''}`;
     case 'settings':
       return '#/settings';
     case 'models':
@@ -107,13 +124,29 @@ export function App() {
         />
       </Suspense>
     );
+  if (route.view === 'views')
+    return (
+      <Suspense fallback={<p className="muted empty">Loading…</p>}>
+        <MultiView
+          key={route.sessionId}
+          sessionId={route.sessionId}
+          initialFrame={route.frame}
+          onBack={() => navigate({ view: 'library' })}
+          onOpenCamera={(cameraId, frame) =>
+            navigate({ view: 'session', sessionId: route.sessionId, focus: { frame }, cameraId })
+          }
+        />
+      </Suspense>
+    );
   return route.view === 'session' ? (
     <SessionView
       key={route.sessionId}
       sessionId={route.sessionId}
       focus={route.focus}
+      initialCameraId={route.cameraId}
       onBack={() => navigate({ view: 'library' })}
       onReviewFit={() => navigate({ view: 'fit', sessionId: route.sessionId })}
+      onAllViews={(frame) => navigate({ view: 'views', sessionId: route.sessionId, frame })}
       onFocus={(sessionId, focus) => navigate({ view: 'session', sessionId, focus })}
     />
   ) : (

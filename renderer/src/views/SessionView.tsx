@@ -25,6 +25,10 @@ interface Props {
   focus?: SessionFocus;
   onBack: () => void;
   onReviewFit: () => void;
+  /** The camera to open on (a multi-view tile's), else the first with a video. */
+  initialCameraId?: number;
+  /** Every camera and the 3D fit on one timeline, opened at the shown frame. */
+  onAllViews: (frame: number) => void;
   /** Opens a session (this one or another) at a focus: how an occurrence is played. */
   onFocus: (sessionId: number, focus: SessionFocus) => void;
 }
@@ -86,7 +90,15 @@ function CameraItem({
   );
 }
 
-export function SessionView({ sessionId, focus, onBack, onReviewFit, onFocus }: Props) {
+export function SessionView({
+  sessionId,
+  focus,
+  onBack,
+  onReviewFit,
+  initialCameraId,
+  onAllViews,
+  onFocus,
+}: Props) {
   const api = getApi();
   const [session, setSession] = useState<SessionDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -103,13 +115,16 @@ export function SessionView({ sessionId, focus, onBack, onReviewFit, onFocus }: 
         if (!live) return;
         setSession(s);
         // Start on the first camera that has a video to show.
-        setCameraId((cur) => cur ?? (s.cameras.find((c) => c.video) ?? s.cameras[0])?.id ?? null);
+        const asked = s.cameras.find((c) => c.id === initialCameraId && c.video);
+        setCameraId((cur) => cur ?? (asked ?? s.cameras.find((c) => c.video) ?? s.cameras[0])?.id ?? null);
       },
       (err: unknown) => live && setError(errorMessage(err)),
     );
     return () => {
       live = false;
     };
+    // The camera asked for applies to the first load only.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api, sessionId]);
 
   const camera = session?.cameras.find((c) => c.id === cameraId) ?? null;
@@ -134,6 +149,13 @@ export function SessionView({ sessionId, focus, onBack, onReviewFit, onFocus }: 
       <header className="app-header">
         <BackLink onBack={onBack} />
         <h1>{session ? session.name : 'Session'}</h1>
+        <button
+          className="btn btn-small"
+          data-testid="all-views"
+          onClick={() => onAllViews(lastFrame.current)}
+        >
+          All views
+        </button>
         {session && (
           <div className="library-info">
             <span>{session.format}</span>
