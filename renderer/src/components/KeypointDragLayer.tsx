@@ -5,6 +5,7 @@ import { grabHandle, imageToScreen, screenToImage, type DragHandle } from '../ke
 import { KeypointCache, jointAt } from '../keypoints';
 import { clearOverlay, MIN_CONFIDENCE, videoContentRect } from '../overlay';
 import './fit-correction.css';
+import { useRedrawOnResize } from './useRedrawOnResize';
 
 interface Props {
   sessionId: number;
@@ -101,18 +102,7 @@ export function KeypointDragLayer({ sessionId, camera, frame, userKeypoints, onD
     }
   }, [W, H, detected.length, mine, drag, frame]);
 
-  const latest = useRef(redraw);
-  useEffect(() => {
-    latest.current = redraw;
-    redraw();
-  }, [redraw]);
-  useEffect(() => {
-    const canvas = ref.current;
-    if (!canvas) return;
-    const ro = new ResizeObserver(() => latest.current());
-    ro.observe(canvas);
-    return () => ro.disconnect();
-  }, []);
+  useRedrawOnResize(ref, redraw);
 
   const local = (e: React.PointerEvent<HTMLCanvasElement>): [number, number] => {
     const b = e.currentTarget.getBoundingClientRect();

@@ -2,19 +2,16 @@ import {
   useCallback,
   useEffect,
   useImperativeHandle,
-  useMemo,
   useRef,
   useState,
   type ReactNode,
   type Ref,
 } from 'react';
-import type { CameraInfo, FootPoseBlock, KeypointBlock, VideoInfo } from '../../../preload/api';
+import type { CameraInfo, FootPoseBlock, VideoInfo } from '../../../preload/api';
 import { drawFootCorners } from '../foot-overlay';
 import { PoseStatusStrip } from './PoseStatusStrip';
 import { errorMessage, getApi } from '../api-client';
-import { KeypointCache } from '../keypoints';
-import { drawKeypoints } from '../overlay';
-import { bonesFor, jointColor } from '../skeleton';
+import { useKeypointOverlay } from './useKeypointOverlay';
 import { usePlayerKeys } from './usePlayerKeys';
 
 interface Props {
@@ -60,7 +57,6 @@ export function Player({
   // The frame lives in a ref too: video callbacks and key repeats must see the latest value at once,
   // not the one from the last render.
   const frameRef = useRef(startAt);
-  const drawSeq = useRef(0);
   // Latest onFrame without making every callback below depend on the parent's render.
   const onFrameRef = useRef(onFrame);
   useEffect(() => {
@@ -69,12 +65,8 @@ export function Player({
   const { fpsNum, fpsDen, frameCount } = info;
   const kp = camera.keypoints;
 
-  const cache = useMemo(
-    () => (kp ? new KeypointCache(api, sessionId, camera.id, kp.firstFrame, kp.frameCount) : null),
-    [api, sessionId, camera.id, kp],
-  );
-  const bones = useMemo(() => (kp ? bonesFor(kp.jointNames) : []), [kp]);
-  const colors = useMemo(() => (kp ? kp.jointNames.map(jointColor) : []), [kp]);
+  // The camera's 2D keypoints over the video (one drawing path with the All-views tiles).
+  const paintKeypoints = useKeypointOverlay(sessionId, camera, setError);
 
   const clampFrame = useCallback((f: number) => Math.min(frameCount - 1, Math.max(0, f)), [frameCount]);
   // Mid-frame time, so the decoder lands on exactly frame f whatever its rounding.
@@ -90,23 +82,6 @@ export function Player({
     if (!canvas || !videoEl) return;
     const f = frameRef.current;
     canvas.dataset.frame = String(f);
-    const seq = ++drawSeq.current;
-    const paint = (block: KeypointBlock | null) => {
-      if (seq !== drawSeq.current) return; // a newer frame was asked for meanwhile; it paints instead
-      const points = drawKeypoints({
-        canvas,
-        boxWidth: canvas.clientWidth,
-        boxHeight: canvas.clientHeight,
-        videoWidth: videoEl.videoWidth || info.width,
-        videoHeight: videoEl.videoHeight || info.height,
-        block,
-        frame: f,
-        bones,
-        colors,
-      });
-      canvas.dataset.drawnFrame = String(f);
-      canvas.dataset.points = String(points);
-    };
     if (!kp && footPoses) {
       const n = drawFootCorners(
         canvas,
@@ -121,11 +96,8 @@ export function Player({
       canvas.dataset.points = String(n);
       return;
     }
-    if (!cache || !kp || f < kp.firstFrame || f >= kp.firstFrame + kp.frameCount) return paint(null);
-    const ready = cache.peek(f);
-    if (ready) return paint(ready); // synchronous during playback once the block is loaded
-    cache.get(f).then(paint, (err: unknown) => setError(errorMessage(err)));
-  }, [cache, kp, bones, colors, info.width, info.height, footPoses]);
+    paintKeypoints(canvas, videoEl, f);
+  }, [kp, paintKeypoints, info.width, info.height, footPoses]);
 
   const showFrame = useCallback(
     (f: number) => {

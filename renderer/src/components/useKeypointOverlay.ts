@@ -6,8 +6,8 @@ import { drawKeypoints } from '../overlay';
 import { bonesFor, jointColor } from '../skeleton';
 
 /**
- * A camera's 2D keypoints drawn over its video, as the Player draws them (block cache, skeleton
- * colours, letterbox mapping): returns `paint(canvas, video, frame)`; the latest frame asked wins.
+ * A camera's 2D keypoints drawn over its video (block cache, skeleton colours, letterbox mapping), for
+ * the Player and the All-views tiles: returns `paint(canvas, video, frame)`; the latest frame asked wins.
  */
 export function useKeypointOverlay(
   sessionId: number,

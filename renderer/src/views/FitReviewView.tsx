@@ -10,6 +10,7 @@ import { BackLink, ErrorAlert } from '../components/PageChrome';
 import { Player, type PlayerHandle } from '../components/Player';
 import { QualityCurve } from '../components/QualityCurve';
 import { useFitCorrections } from '../components/useFitCorrections';
+import { useRedrawOnResize } from '../components/useRedrawOnResize';
 import {
   decodeFitFrame,
   decodeUint32,
@@ -345,20 +346,7 @@ function FitOverlayLayer({
     canvas.dataset.frame = p && body ? String(body.frame) : '';
     canvas.dataset.triangles = String(triangles);
   }, [body, camera, faces, fitted, scene]);
-  // The observer is made once and calls the latest redraw: a new one per frame would draw twice
-  // (an observer reports the size it first sees).
-  const latest = useRef(redraw);
-  useEffect(() => {
-    latest.current = redraw;
-    redraw();
-  }, [redraw]);
-  useEffect(() => {
-    const canvas = ref.current;
-    if (!canvas) return;
-    const ro = new ResizeObserver(() => latest.current());
-    ro.observe(canvas);
-    return () => ro.disconnect();
-  }, []);
+  useRedrawOnResize(ref, redraw);
   return <canvas ref={ref} className="stage-overlay" data-testid="fit-overlay" />;
 }
 
