@@ -1,3 +1,4 @@
+import { apiCaller } from './api-caller';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type WebServer } from '../../main/server/server';
 import { createMotifModel } from '../../main/store/motif-models';
@@ -15,21 +16,7 @@ let server: WebServer;
 let base: string;
 let events: { event: string; payload: unknown }[] = [];
 
-async function call(method: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-/** The answer's body, failing with the server's message unless it is a 200. */
-async function ok<T = any>(method: string, body: unknown): Promise<T> {
-  const r = await call(method, body);
-  expect(r.status, `${method}: ${JSON.stringify(r.body)}`).toBe(200);
-  return r.body as T;
-}
+const { call, ok } = apiCaller(() => ({ base, token: server.token }));
 
 /** A ready session of `frames` frames, straight in SQL (as the store tests do): no import needed. */
 async function makeSession(name: string, frames = 100): Promise<number> {

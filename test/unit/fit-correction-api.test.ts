@@ -1,3 +1,4 @@
+import { apiCaller } from './api-caller';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type WebServer } from '../../main/server/server';
 import type {
@@ -29,20 +30,7 @@ let fit: FitSummary;
 const FIT_START = 10;
 const FIT_COUNT = 12;
 
-async function call(method: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-async function ok<T = any>(method: string, body: unknown): Promise<T> {
-  const r = await call(method, body);
-  expect(r.status, `${method}: ${JSON.stringify(r.body)}`).toBe(200);
-  return r.body as T;
-}
+const { call, ok } = apiCaller(() => ({ base, token: server.token }));
 
 /** The refusal as [status, code, message]. */
 async function refused(method: string, body: unknown): Promise<[number, string, string]> {
