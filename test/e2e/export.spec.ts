@@ -1,18 +1,16 @@
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { ExportSeed } from './seed-export';
-import { repoRoot, startServer, stopServer, watchPage } from './server';
+import { seedExportLibrary } from './seeded-library';
+import { startServer, stopServer, watchPage } from './server';
 
 /**
  * The Export dialog on a real library: the Pose2Sim capture (with a stored fit) and an unfitted
  * session, seeded by seed-export.ts before the real server starts; exports go to a temp folder and are
  * checked on disk against their manifest.
  */
-const sampleDir = path.resolve(repoRoot, '../shared/data/pose2sim-balancing');
 const screenshotDir = path.join(__dirname, 'screenshots');
 
 let serverUrl = '';
@@ -21,15 +19,10 @@ let seed: ExportSeed;
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'motion-studio-export-'));
-  const dataDir = path.join(tmp, 'data');
-  const out = execFileSync('npx', ['tsx', 'test/e2e/seed-export.ts', dataDir, sampleDir, tmp], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    stdio: 'pipe',
-  });
-  seed = JSON.parse(out.trim().split('\n').pop()!) as ExportSeed;
-  serverUrl = await startServer(dataDir);
+  const seeded = seedExportLibrary('motion-studio-export-');
+  tmp = seeded.tmp;
+  seed = seeded.seed;
+  serverUrl = await startServer(seeded.dataDir);
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 

@@ -1,16 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { ExportSeed } from './seed-export';
-import { repoRoot, startServer, stopServer, watchPage } from './server';
+import { seedExportLibrary } from './seeded-library';
+import { startServer, stopServer, watchPage } from './server';
 
 /**
  * All views: every camera of the Pose2Sim capture and the 3D fit on one timeline. The library is seeded
  * by seed-export.ts (the real import and a stored fit of frames [5, 29)) before the real server starts.
  */
-const sampleDir = path.resolve(repoRoot, '../shared/data/pose2sim-balancing');
 const screenshotDir = path.join(__dirname, 'screenshots');
 const FPS = 60;
 
@@ -20,15 +18,10 @@ let seed: ExportSeed;
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'motion-studio-multiview-'));
-  const dataDir = path.join(tmp, 'data');
-  const out = execFileSync('npx', ['tsx', 'test/e2e/seed-export.ts', dataDir, sampleDir, tmp], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    stdio: 'pipe',
-  });
-  seed = JSON.parse(out.trim().split('\n').pop()!) as ExportSeed;
-  serverUrl = await startServer(dataDir);
+  const seeded = seedExportLibrary('motion-studio-multiview-');
+  tmp = seeded.tmp;
+  seed = seeded.seed;
+  serverUrl = await startServer(seeded.dataDir);
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 
