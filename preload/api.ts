@@ -499,7 +499,7 @@ export interface ExportSessionsRequest {
   splitSeed?: number;
   /** Split by explicit subject lists, e.g. 'train:alice,bob;test:carol'. */
   splitSubjects?: string;
-  /** Fit versions to export instead of the sessions' newest (one per session at most). */
+  /** Fit versions to export instead of the sessions' picked (else newest) ones; one per session at most. */
   fitIds?: number[];
   /** Replace a non-empty destination folder. */
   force?: boolean;

@@ -1,3 +1,4 @@
+import type { ExportSessionsRequest } from '../../preload/api';
 import { rmSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { JobContext } from '../capture/import-session';
@@ -13,21 +14,8 @@ import { partialFolders } from './staging';
  * folder; cleanup also removes any `<out>.partial-*` a killed worker left behind.
  */
 
-export interface ExportJobParams {
-  sessionIds: number[];
-  /** Names, a comma list or 'all'. */
-  formats: string | string[];
-  /** Absolute destination folder. */
-  out: string;
-  /** "train=0.8,val=0.1,test=0.1" */
-  split?: string;
-  /** With `split`: shuffle subjects with this seed instead of taking them in name order. */
-  splitSeed?: number;
-  /** "train:alice,bob;test:carol" */
-  splitSubjects?: string;
-  fitIds?: number[];
-  force?: boolean;
-}
+/** The API's request, except that `formats` may also be one comma list or 'all' (the CLI's flag). */
+export type ExportJobParams = Omit<ExportSessionsRequest, 'formats'> & { formats: string | string[] };
 
 /** The split spec of the params: ratios or subject lists, not both. */
 export function splitFromParams(

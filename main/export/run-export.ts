@@ -55,7 +55,7 @@ export interface ExportRequest {
   formats: string | readonly string[];
   out: string;
   split?: SplitSpec;
-  /** Fit versions to use instead of the sessions' newest (one per session at most). */
+  /** Fit versions to use instead of the sessions' picked (else newest) ones; one per session at most. */
   fitIds?: readonly number[];
   /** Replace a non-empty `out`. */
   force?: boolean;
