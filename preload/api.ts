@@ -198,13 +198,41 @@ export interface FitSummary {
   /** Names of the per-frame quality columns, e.g. reprojRms:<camera>, maxPenetrationMm, flags. */
   qualityFields: string[];
   stats: {
+    /** Median reprojection error over every detection (confidence >= the fit's minimum), pixels. */
     medianReprojectionPx: number;
+    /** The same over the detections the triangulation kept (Pose2Sim's convention), pixels. */
+    medianKeptReprojectionPx?: number;
     maxPenetrationMm: number;
     flaggedFrames: number;
     framesPerSecond: number;
     /** Per-session mount (foot joint -> camera) estimates, when foot cameras were used. */
     mounts?: { camera: string; joint: string; R: number[]; offset: number[]; frames: number }[];
+    /** The session's keypoint calibration the fit used (absent: the default keypoint map). */
+    keypointCalibration?: KeypointCalibration;
   };
+}
+
+/**
+ * One keypoint re-regressed for a session: (1 - sum weights) x its default landmark + sum weights[i] x
+ * joints[i] (main/fitting/keypoint-calibration.ts).
+ */
+export interface KeypointAdjustment {
+  keypoint: string;
+  joints: string[];
+  weights: number[];
+  /** Median distance between the adjusted and the default keypoint over the calibration frames, mm. */
+  shiftMm: number;
+  /** Calibration frames the keypoint was triangulated in. */
+  frames: number;
+}
+
+export interface KeypointCalibration {
+  /** The detector layout, e.g. BODY_25B. */
+  layout: string;
+  /** Frames of the calibration pass. */
+  frames: number;
+  ridge: number;
+  adjust: KeypointAdjustment[];
 }
 
 /** Per-frame quality rows of a fit over [start, start + count). */

@@ -31,9 +31,18 @@ function printFit(out: Output, fit: FitSummary, r: FitJobResult): void {
       (r.footCameras.length > 0 ? `, foot cameras ${r.footCameras.join(', ')}` : ''),
   );
   out.info(
-    `median reprojection ${fmt(s.medianReprojectionPx, 2)} px, max penetration ${fmt(s.maxPenetrationMm, 1)} mm, ` +
+    `median reprojection ${fmt(s.medianReprojectionPx, 2)} px (${fmt(s.medianKeptReprojectionPx ?? NaN, 2)} px over ` +
+      `the views the triangulation kept), max penetration ${fmt(s.maxPenetrationMm, 1)} mm, ` +
       `${s.flaggedFrames} flagged frames, ${fmt(s.framesPerSecond, 1)} frames/s`,
   );
+  const cal = s.keypointCalibration;
+  if (cal) {
+    const moved = [...cal.adjust].sort((a, b) => b.shiftMm - a.shiftMm).slice(0, 5);
+    out.info(
+      `keypoints calibrated on ${cal.frames} frames; largest moves: ` +
+        moved.map((a) => `${a.keypoint} ${fmt(a.shiftMm, 0)} mm`).join(', '),
+    );
+  }
   for (const m of s.mounts ?? [])
     out.info(
       `mount ${m.camera} on ${m.joint}: offset [${m.offset.map((v) => fmt(v, 3)).join(', ')}] m over ${m.frames} frames`,

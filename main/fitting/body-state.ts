@@ -45,7 +45,8 @@ export interface BodyLayout {
 export function createBodyLayout(
   model: BodyModel,
   freeJointNames: readonly string[],
-  keypointLayout: string | null,
+  /** A detector layout's name (its default map), an already compiled (e.g. calibrated) map, or none. */
+  keypointLayout: string | KeypointMap | null,
   extraVertices: readonly number[] = [],
   fixedTheta: Record<string, ArrayLike<number>> = {},
 ): BodyLayout {
@@ -61,7 +62,8 @@ export function createBodyLayout(
     offset[j] = 6 + 3 * i;
     return j;
   });
-  const keypointMap = keypointLayout ? compileKeypointMap(model, keypointLayout) : null;
+  const keypointMap =
+    typeof keypointLayout === 'string' ? compileKeypointMap(model, keypointLayout) : keypointLayout;
   const ids = [...(keypointMap?.vertexIds ?? []), ...extraVertices];
   const start = [0];
   const joint: number[] = [];

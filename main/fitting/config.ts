@@ -41,6 +41,12 @@ export interface FitConfig {
    * session's median view RMS.
    */
   flags: { reprojectionPx: number; penetrationMm: number; footCameraMm: number; minViews: number };
+  /**
+   * Per-session keypoint regressor calibration (keypoint-calibration.ts): `rounds` passes over the
+   * first `frames` frames, after each every keypoint re-regressed from nearby joints against its
+   * triangulation (points seen by at least `minViews` views), with ridge weight `ridge` per frame.
+   */
+  keypointCalibration: { enabled: boolean; frames: number; rounds: number; minViews: number; ridge: number };
   ground: boolean;
   footCameras: boolean;
 }
@@ -63,6 +69,7 @@ export const DEFAULT_FIT_CONFIG: FitConfig = {
   window: { size: 8, stride: 4, iterations: 10 },
   triangulation: { thresholdPx: 20, minViews: 2 },
   flags: { reprojectionPx: 15, penetrationMm: 10, footCameraMm: 30, minViews: 2 },
+  keypointCalibration: { enabled: true, frames: 300, rounds: 1, minViews: 3, ridge: 1e-4 },
   ground: true,
   footCameras: true,
 };

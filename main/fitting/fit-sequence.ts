@@ -1,11 +1,23 @@
 import { existsSync } from 'node:fs';
 import { CancelledError } from '../capture/errors';
-import { evaluateBodyState, setRootRef, type BodyState } from './body-state';
-import { createBodyLayout } from './body-state';
+import {
+  createBodyLayout,
+  createBodyState,
+  evaluateBodyState,
+  setRootRef,
+  type BodyState,
+} from './body-state';
 import { fitConfig, type FitConfig } from './config';
 import { hasTorso, initFrame } from './init-pose';
 import { estimateMount } from './mount';
-import { buildObservations } from './observations';
+import { compileKeypointMap } from '../body/landmarks';
+import {
+  adjustedKeypointMap,
+  calibrateKeypoints,
+  type CalibrationSample,
+  type KeypointCalibration,
+} from './keypoint-calibration';
+import { buildObservations, sliceObservations, type Observations } from './observations';
 import { loadPosePrior } from './prior/pose-prior';
 import { createLMWorkspace } from './solver/lm';
 import { frameQuality, sequenceTheta } from './quality';
@@ -33,16 +45,23 @@ export function priorFileFor(modelFile: string): string {
 /** A warm start further than this (mean torso distance, metres) from the triangulation is re-initialised. */
 const REINIT_DISTANCE = 0.25;
 
-/** The parameter layout of a fit: the prior's free joints, the observed keypoints, the floor vertices. */
+/**
+ * The parameter layout of a fit: the prior's free joints, the observed keypoints (as the session's
+ * keypoint calibration maps them, when there is one), the floor vertices.
+ */
 export function fitBodyLayout(
   model: FitInput['model'],
   prior: ReturnType<typeof loadPosePrior>,
-  obs: ReturnType<typeof buildObservations>,
+  obs: Observations,
+  calibration?: KeypointCalibration,
 ): ReturnType<typeof createBodyLayout> {
+  const map = calibration
+    ? adjustedKeypointMap(model, compileKeypointMap(model, obs.layout), calibration)
+    : obs.layout;
   return createBodyLayout(
     model,
     prior.joints,
-    obs.layout,
+    map,
     groundVertices(model.vTemplate, model.upAxis),
     prior.fixedJoints,
   );
@@ -64,12 +83,12 @@ export async function fitSequence(
   const { model } = input;
   const prior = loadPosePrior(priorFileFor(model.file));
   const obs = buildObservations(input, config);
-  const layout = fitBodyLayout(model, prior, obs);
+  const defaultLayout = fitBodyLayout(model, prior, obs);
   const betas = input.betas
     ? Float64Array.from(input.betas)
-    : estimateBetas(layout, obs, config.weights.shapePrior).betas;
+    : estimateBetas(defaultLayout, obs, config.weights.shapePrior).betas;
   const ctx: WindowContext = {
-    layout,
+    layout: defaultLayout,
     betas,
     prior,
     obs,
@@ -77,14 +96,29 @@ export async function fitSequence(
     config,
     feet: [],
   };
-  const seq = createSequence(input.frameCount, layout.n);
-  const states = windowStates(ctx);
+  const calibrating = config.keypointCalibration?.enabled === true;
   const cams = config.footCameras ? input.footCameras.filter((c) => c.weights.some((w) => w > 0)) : [];
-  const passes = cams.length ? 2 : 1;
-  const report = (pass: number) => (fraction: number) =>
-    progress?.((pass + fraction) / passes, passes > 1 ? `fitting (pass ${pass + 1} of 2)` : 'fitting');
+  // Progress in pass units: the calibration pass covers only its first frames.
+  const calFrames = calibrating ? Math.min(input.frameCount, config.keypointCalibration.frames) : 0;
+  const units = [
+    (calFrames * (config.keypointCalibration?.rounds ?? 0)) / input.frameCount,
+    1,
+    ...(cams.length ? [1] : []),
+  ];
+  const total = units.reduce((s, u) => s + u, 0);
+  const report = (pass: number, message: string) => (fraction: number) =>
+    progress?.((units.slice(0, pass).reduce((s, u) => s + u, 0) + fraction * units[pass]) / total, message);
 
-  await runPass(ctx, seq, states, false, report(0), signal);
+  let keypointCalibration: KeypointCalibration | undefined;
+  if (calibrating) {
+    keypointCalibration = await calibrateSession(ctx, calFrames, report(0, 'calibrating keypoints'), signal);
+    ctx.layout = fitBodyLayout(model, prior, obs, keypointCalibration);
+  }
+  const seq = createSequence(input.frameCount, ctx.layout.n);
+  const states = windowStates(ctx);
+  const passes = cams.length ? 2 : 1;
+  const label = (pass: number) => (passes > 1 ? `fitting (pass ${pass + 1} of 2)` : 'fitting');
+  await runPass(ctx, seq, states, false, report(1, label(0)), signal);
   const feet: { cam: FitFootCamera; mount: FootMount | null }[] = [];
   const mounts: MountEstimate[] = [];
   if (cams.length) {
@@ -96,7 +130,7 @@ export async function fitSequence(
     ctx.feet = feet.flatMap(({ cam, mount }) =>
       mount ? [{ mount, poses: cam.poses, weights: cam.weights }] : [],
     );
-    if (ctx.feet.length) await runPass(ctx, seq, states, true, report(1), signal);
+    if (ctx.feet.length) await runPass(ctx, seq, states, true, report(2, label(1)), signal);
   }
   const theta = sequenceTheta(ctx, seq, prior.fixedJoints);
   const quality = frameQuality(ctx, seq, states[0], theta, feet, config);
@@ -114,12 +148,56 @@ export async function fitSequence(
     config,
     stats: {
       medianReprojectionPx: quality.medianReprojectionPx,
+      medianKeptReprojectionPx: quality.medianKeptReprojectionPx,
       maxPenetrationMm: quality.maxPenetrationMm,
       flaggedFrames: quality.flaggedFrames,
       framesPerSecond: input.frameCount / seconds,
       ...(mounts.length ? { mounts } : {}),
+      ...(keypointCalibration ? { keypointCalibration } : {}),
     },
   };
+}
+
+/**
+ * Keypoint calibration on the first `frames` frames: a pass with the current map, the keypoints
+ * re-regressed against their triangulation (keypoint-calibration.ts), `rounds` times (alternating:
+ * the poses improve with the map, the map with the poses). Each round regresses from the default
+ * landmarks, so the result is one adjustment of the default map.
+ */
+async function calibrateSession(
+  ctx: WindowContext,
+  frames: number,
+  progress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<KeypointCalibration> {
+  const { layout: base, obs, config, prior } = ctx;
+  const { minViews, ridge, rounds } = config.keypointCalibration;
+  const K = obs.keypoints;
+  const state = createBodyState(base, ctx.betas);
+  let part: WindowContext = { ...ctx, obs: sliceObservations(obs, 0, frames), feet: [] };
+  let calibration: KeypointCalibration | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const seq = createSequence(frames, base.n);
+    const states = windowStates(part);
+    await runPass(part, seq, states, false, (x) => progress((round + x) / rounds), signal);
+    const samples: CalibrationSample[] = [];
+    for (let f = 0; f < frames; f++) {
+      setRootRef(state, seq.rootR.subarray(f * 9, f * 9 + 9));
+      evaluateBodyState(state, seq.x.subarray(f * seq.n, (f + 1) * seq.n), false);
+      const target = new Float64Array(K * 3).fill(NaN);
+      for (let k = 0; k < K; k++)
+        if (obs.pointViews[f * K + k] >= minViews)
+          target.set(obs.points3d.subarray((f * K + k) * 3, (f * K + k) * 3 + 3), k * 3);
+      samples.push({
+        joints: Float64Array.from(state.ws.joints),
+        keypoints: Float64Array.from(state.keypoints),
+        target,
+      });
+    }
+    calibration = calibrateKeypoints(base.model, base.keypointMap!, samples, ridge);
+    part = { ...part, layout: fitBodyLayout(base.model, prior, obs, calibration) };
+  }
+  return calibration!;
 }
 
 /**

@@ -19,6 +19,11 @@ export interface Observations {
   points3d: Float64Array;
   /** frames x K: views kept by the triangulation. */
   pointViews: Uint8Array;
+  /**
+   * frames x views x K: 1 for a detection the triangulation kept (or that had no triangulation to
+   * disagree with), 0 for one it excluded as an outlier or one below the confidence threshold.
+   */
+  kept: Uint8Array;
 }
 
 /** Confidence factor of a detection the Pose2Sim-style triangulation left out as an outlier. */
@@ -54,6 +59,8 @@ export function buildObservations(input: FitInput, config: FitConfig): Observati
   const cals = views.map((v) => v.calibration);
   const points3d = new Float64Array(F * K * 3).fill(NaN);
   const pointViews = new Uint8Array(F * K);
+  const kept = new Uint8Array(F * C * K);
+  for (let i = 0; i < kept.length; i++) kept[i] = obs[i * 3 + 2] > 0 ? 1 : 0;
   const pixels = new Float64Array(2 * C);
   const weights = new Float64Array(C);
   const X = new Float64Array(3);
@@ -74,8 +81,25 @@ export function buildObservations(input: FitInput, config: FitConfig): Observati
         // A view the triangulation excluded disagrees with the others by more than the threshold:
         // it keeps a small say in the fit (it may be the right one where the others are wrong).
         for (let c = 0; c < C; c++)
-          if (weights[c] > 0 && !used[c]) obs[((f * C + c) * K + k) * 3 + 2] *= EXCLUDED_VIEW_WEIGHT;
+          if (weights[c] > 0 && !used[c]) {
+            obs[((f * C + c) * K + k) * 3 + 2] *= EXCLUDED_VIEW_WEIGHT;
+            kept[(f * C + c) * K + k] = 0;
+          }
       }
     }
-  return { frames: F, views: C, keypoints: K, layout, cals, obs, points3d, pointViews };
+  return { frames: F, views: C, keypoints: K, layout, cals, obs, points3d, pointViews, kept };
+}
+
+/** Frames [start, start + count) of the observations (views of the same arrays, no copy). */
+export function sliceObservations(obs: Observations, start: number, count: number): Observations {
+  const { views: C, keypoints: K } = obs;
+  const e = start + count;
+  return {
+    ...obs,
+    frames: count,
+    obs: obs.obs.subarray(start * C * K * 3, e * C * K * 3),
+    points3d: obs.points3d.subarray(start * K * 3, e * K * 3),
+    pointViews: obs.pointViews.subarray(start * K, e * K),
+    kept: obs.kept.subarray(start * C * K, e * C * K),
+  };
 }

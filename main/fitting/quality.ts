@@ -15,6 +15,11 @@ export interface FrameQuality {
   data: Float32Array;
   /** Every valid observation's reprojection error, pixels (for the median). */
   medianReprojectionPx: number;
+  /**
+   * The median over the detections the triangulation kept (observations.ts `kept`): the convention
+   * Pose2Sim reports its reprojection error in, after excluding outlier views.
+   */
+  medianKeptReprojectionPx: number;
   maxPenetrationMm: number;
   flaggedFrames: number;
 }
@@ -69,6 +74,7 @@ export function frameQuality(
   const S = fields.length;
   const data = new Float32Array(F * S);
   const errors: number[] = [];
+  const keptErrors: number[] = [];
   const ws = createWorkspace(model);
   const vertices = new Float32Array(model.numVertices * 3);
   shapeWorkspace(model, ws, ctx.betas);
@@ -91,6 +97,7 @@ export function frameQuality(
         const e = Math.hypot(pix[0] - obs.obs[i], pix[1] - obs.obs[i + 1]);
         if (!Number.isFinite(e)) continue;
         errors.push(e);
+        if (obs.kept[(f * C + c) * K + k]) keptErrors.push(e);
         sum += e * e;
         count++;
       }
@@ -134,10 +141,12 @@ export function frameQuality(
     if (data[f * S + S - 1]) flagged++;
   }
   errors.sort((a, b) => a - b);
+  keptErrors.sort((a, b) => a - b);
   return {
     fields,
     data,
     medianReprojectionPx: errors.length ? errors[errors.length >> 1] : NaN,
+    medianKeptReprojectionPx: keptErrors.length ? keptErrors[keptErrors.length >> 1] : NaN,
     maxPenetrationMm: worst,
     flaggedFrames: flagged,
   };

@@ -159,7 +159,8 @@ export async function runRefitJob(
   const obs = buildObservations(part, config);
   const userTerm = userKeypointTerm(obs, placed, from);
   const prior = loadPosePrior(priorFileFor(model.file));
-  const layout = fitBodyLayout(model, prior, obs);
+  // The base fit's keypoint calibration (its map), so the window is solved and scored as it was.
+  const layout = fitBodyLayout(model, prior, obs, base.stats.keypointCalibration);
   const betas = Float64Array.from(base.betas);
   if (betas.length !== model.numBetas)
     throw new Error(`fit #${baseFitId}: ${betas.length} betas for ${model.name}'s ${model.numBetas}`);
@@ -254,6 +255,7 @@ export async function runRefitJob(
     flaggedFrames: flags.filter((v) => v !== 0).length,
     framesPerSecond: count / ((performance.now() - t0) / 1000),
     ...(mounts.length ? { mounts } : {}),
+    ...(base.stats.keypointCalibration ? { keypointCalibration: base.stats.keypointCalibration } : {}),
   };
   const refit: RefitRecord = {
     baseFitId,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FitSummary } from '../../preload/api';
+import { compileKeypointMap } from '../../main/body/landmarks';
 import { CancelledError } from '../../main/capture/errors';
 import { importSession, type JobContext } from '../../main/capture/import-session';
 import {
@@ -14,6 +15,7 @@ import { fitConfig } from '../../main/fitting/config';
 import { runFitJob } from '../../main/fitting/fit-job';
 import { loadFitModel, OPEN_MODEL } from '../../main/fitting/fit-scene';
 import { priorFileFor } from '../../main/fitting/fit-sequence';
+import { adjustedKeypointMap } from '../../main/fitting/keypoint-calibration';
 import { sequenceFromPoses } from '../../main/fitting/fit-sequence-state';
 import { loadPosePrior } from '../../main/fitting/prior/pose-prior';
 import { REFIT_ITERATIONS, refitLabel, runRefitJob } from '../../main/fitting/refit-window';
@@ -258,11 +260,13 @@ describe('fit corrections in the store', () => {
 
 describe('refit around a user keypoint', () => {
   const J = 31;
-  /** Session frame `frame` of a fit: keypoint k projected into cam01. */
+  /** Session frame `frame` of a fit: keypoint k (as the fit's keypoint calibration maps it) projected into cam01. */
   async function projectedKeypoint(fit: FitSummary, frame: number, k: number): Promise<[number, number]> {
     const model = loadFitModel(join(NATIVE, fit.bodyModel));
     const prior = loadPosePrior(priorFileFor(model.file));
-    const layout = createBodyLayout(model, prior.joints, 'BODY_25B', [], prior.fixedJoints);
+    const cal = fit.stats.keypointCalibration;
+    const map = cal ? adjustedKeypointMap(model, compileKeypointMap(model, 'BODY_25B'), cal) : 'BODY_25B';
+    const layout = createBodyLayout(model, prior.joints, map, [], prior.fixedJoints);
     const p = await readFitPoses(db, fit, frame, 1);
     const seq = sequenceFromPoses(layout, p.theta, p.transl);
     const state = createBodyState(layout, fit.betas);

@@ -44,11 +44,24 @@ describe('fit job on the real Pose2Sim capture', () => {
     const flags = q.fields.indexOf('flags');
     const S = q.fields.length;
     for (let f = 0; f < q.count; f++) expect(q.data[f * S + views]).toBeGreaterThanOrEqual(2);
-    // Calibration-limited real data: plain DLT triangulation alone reprojects at ~13 px median here.
+    // Calibration-limited real data: triangulated points alone reproject at ~9.9 px median here (leave
+    // one camera out, the others predict it 14-35 px off). With the session's keypoint calibration the
+    // body reaches ~10.3 px over all detections (~13 px with the default map) and ~8.8 px over the
+    // detections the triangulation kept.
     const median = fit.stats.medianReprojectionPx;
-    console.log(`Pose2Sim fit: median reprojection ${median.toFixed(2)} px over ${fit.frameCount} frames`);
+    const kept = fit.stats.medianKeptReprojectionPx!;
+    console.log(
+      `Pose2Sim fit: median reprojection ${median.toFixed(2)} px (kept views ${kept.toFixed(2)} px) over ${fit.frameCount} frames`,
+    );
     expect(median).toBeGreaterThan(1);
-    expect(median).toBeLessThan(16);
+    expect(median).toBeLessThan(11);
+    expect(kept).toBeLessThan(10);
+    expect(kept).toBeLessThan(median);
+    const cal = fit.stats.keypointCalibration!;
+    expect(cal.layout).toBe('BODY_25B');
+    expect(cal.adjust.length).toBe(25);
+    // A per-session regressor, not a free-for-all: no keypoint moves more than a head's height.
+    for (const a of cal.adjust) expect(a.shiftMm).toBeLessThan(150);
     // Flags mark the outliers, not the whole capture.
     const flagged = Array.from({ length: q.count }, (_, f) => Number(q.data[f * S + flags])).filter(
       (v) => v & FIT_FLAGS.reprojection,

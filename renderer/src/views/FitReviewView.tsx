@@ -258,6 +258,19 @@ function FitStats({ fit }: { fit: FitSummary }) {
         frames {fit.firstFrame}–{fit.firstFrame + fit.frameCount - 1}
       </span>
       <span>median reprojection {fmt(s.medianReprojectionPx)} px</span>
+      {s.medianKeptReprojectionPx !== undefined && (
+        <span title="over the detections the triangulation kept (Pose2Sim's convention)">
+          kept views {fmt(s.medianKeptReprojectionPx)} px
+        </span>
+      )}
+      {s.keypointCalibration && (
+        <span
+          data-testid="fit-keypoint-calibration"
+          title={s.keypointCalibration.adjust.map((a) => `${a.keypoint}: ${fmt(a.shiftMm)} mm`).join('\n')}
+        >
+          keypoints calibrated ({s.keypointCalibration.frames} frames)
+        </span>
+      )}
       <span>max penetration {fmt(s.maxPenetrationMm)} mm</span>
       <span>{s.flaggedFrames} flagged</span>
       <span>{fmt(s.framesPerSecond)} frames/s</span>
