@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { evaluateMotifs, MOTIF_EVAL_METHODS, trainEvalModel } from '../motifs/eval-motifs';
-import type { TrainPhase } from '../motifs/train-options';
+import type { A4MerTrainOverrides, TrainPhase } from '../motifs/train-options';
 import { Output, progressBar } from './output';
 
 export interface MotifsEvalFlags {
@@ -10,6 +10,7 @@ export interface MotifsEvalFlags {
   seed?: string;
   resume?: boolean;
   trainOnly?: string;
+  train?: string;
 }
 
 /** Adds the options of `studio eval motifs` to the program's `eval <name>` command (registered before). */
@@ -26,6 +27,10 @@ export function registerMotifsEvalOptions(program: Command): void {
     .option('--seed <n>', 'motifs: training seed', '1')
     .option('--resume', 'motifs: continue the trainings in the work folder (finished ones are reused)')
     .option(
+      '--train <json>',
+      'motifs: training overrides for both learned methods, e.g. \'{"optim":{"stage2":{"loss":{"alpha":0.5}}}}\' (tune on the validation figure, never the test subjects)',
+    )
+    .option(
       '--train-only <a4mer|jepa>',
       'motifs: only train that method into the work folder (run both at once, then score with --resume)',
     );
@@ -38,6 +43,21 @@ export function parseSteps(text: string): Record<TrainPhase, number> {
     throw new Error(`--steps must be three integers >= 1 like 2000,1000,1000, got "${text}"`);
   const [stage1, stage2, joint] = parts.map(Number);
   return { stage1, stage2, joint };
+}
+
+/** --train's JSON object of training overrides (train-options.ts validates the fields). */
+export function parseTrainOverrides(text: string): A4MerTrainOverrides {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--train must be a JSON object of training options: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`--train must be a JSON object of training options, got ${JSON.stringify(value)}`);
+  return value as A4MerTrainOverrides;
 }
 
 /**
@@ -62,6 +82,7 @@ export async function runMotifsEval(
   const stop = (): void => controller.abort();
   process.once('SIGINT', stop);
   const options = {
+    train: flags.train === undefined ? undefined : parseTrainOverrides(flags.train),
     steps,
     seed,
     workDir,
