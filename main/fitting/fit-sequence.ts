@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { compileKeypointMap } from '../body/landmarks';
 import { CancelledError } from '../capture/errors';
 import {
   createBodyLayout,
@@ -10,7 +11,6 @@ import {
 import { fitConfig, type FitConfig } from './config';
 import { hasTorso, initFrame } from './init-pose';
 import { estimateMount } from './mount';
-import { compileKeypointMap } from '../body/landmarks';
 import {
   adjustedKeypointMap,
   calibrateKeypoints,
@@ -96,12 +96,16 @@ export async function fitSequence(
     config,
     feet: [],
   };
-  const calibrating = config.keypointCalibration?.enabled === true;
+  const kc = config.keypointCalibration;
+  // Calibrate on the frames from the first one with a triangulated torso (where a pass can start).
+  let calStart = 0;
+  while (calStart < input.frameCount && !hasTorso(ctx, calStart)) calStart++;
+  const calibrating = kc?.enabled === true && kc.rounds >= 1 && kc.frames >= 1 && calStart < input.frameCount;
+  const calFrames = calibrating ? Math.min(input.frameCount - calStart, kc.frames) : 0;
   const cams = config.footCameras ? input.footCameras.filter((c) => c.weights.some((w) => w > 0)) : [];
-  // Progress in pass units: the calibration pass covers only its first frames.
-  const calFrames = calibrating ? Math.min(input.frameCount, config.keypointCalibration.frames) : 0;
+  // Progress in pass units: a calibration round covers only its frames.
   const units = [
-    (calFrames * (config.keypointCalibration?.rounds ?? 0)) / input.frameCount,
+    (calFrames * (calibrating ? kc.rounds : 0)) / input.frameCount,
     1,
     ...(cams.length ? [1] : []),
   ];
@@ -111,7 +115,13 @@ export async function fitSequence(
 
   let keypointCalibration: KeypointCalibration | undefined;
   if (calibrating) {
-    keypointCalibration = await calibrateSession(ctx, calFrames, report(0, 'calibrating keypoints'), signal);
+    keypointCalibration = await calibrateSession(
+      ctx,
+      calStart,
+      calFrames,
+      report(0, 'calibrating keypoints'),
+      signal,
+    );
     ctx.layout = fitBodyLayout(model, prior, obs, keypointCalibration);
   }
   const seq = createSequence(input.frameCount, ctx.layout.n);
@@ -159,13 +169,14 @@ export async function fitSequence(
 }
 
 /**
- * Keypoint calibration on the first `frames` frames: a pass with the current map, the keypoints
+ * Keypoint calibration on frames [start, start + frames): a pass with the current map, the keypoints
  * re-regressed against their triangulation (keypoint-calibration.ts), `rounds` times (alternating:
  * the poses improve with the map, the map with the poses). Each round regresses from the default
  * landmarks, so the result is one adjustment of the default map.
  */
 async function calibrateSession(
   ctx: WindowContext,
+  start: number,
   frames: number,
   progress: (fraction: number) => void,
   signal?: AbortSignal,
@@ -174,7 +185,8 @@ async function calibrateSession(
   const { minViews, ridge, rounds } = config.keypointCalibration;
   const K = obs.keypoints;
   const state = createBodyState(base, ctx.betas);
-  let part: WindowContext = { ...ctx, obs: sliceObservations(obs, 0, frames), feet: [] };
+  const sub = sliceObservations(obs, start, frames);
+  let part: WindowContext = { ...ctx, obs: sub, feet: [] };
   let calibration: KeypointCalibration | undefined;
   for (let round = 0; round < rounds; round++) {
     const seq = createSequence(frames, base.n);
@@ -186,8 +198,8 @@ async function calibrateSession(
       evaluateBodyState(state, seq.x.subarray(f * seq.n, (f + 1) * seq.n), false);
       const target = new Float64Array(K * 3).fill(NaN);
       for (let k = 0; k < K; k++)
-        if (obs.pointViews[f * K + k] >= minViews)
-          target.set(obs.points3d.subarray((f * K + k) * 3, (f * K + k) * 3 + 3), k * 3);
+        if (sub.pointViews[f * K + k] >= minViews)
+          target.set(sub.points3d.subarray((f * K + k) * 3, (f * K + k) * 3 + 3), k * 3);
       samples.push({
         joints: Float64Array.from(state.ws.joints),
         keypoints: Float64Array.from(state.keypoints),

@@ -1,7 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { importSession, type JobContext } from '../../main/capture/import-session';
 import { CancelledError } from '../../main/capture/errors';
-import { runFitJob } from '../../main/fitting/fit-job';
+import { fitConfig } from '../../main/fitting/config';
+import { readFitInput, runFitJob } from '../../main/fitting/fit-job';
+import { defaultNativeDir } from '../../main/fitting/fit-scene';
+import { fitSequence } from '../../main/fitting/fit-sequence';
 import { FIT_FLAGS } from '../../preload/api';
 import { listFits, readFitPoses, readFitQuality } from '../../main/store/fits';
 import { insertJob } from '../../main/store/jobs';
@@ -92,5 +95,23 @@ describe('fit job on the real Pose2Sim capture', () => {
     await expect(runFitJob(db, { sessionId, start: 5000, count: 3 }, await ctx('fit'))).rejects.toThrow(
       /frame/,
     );
+  }, 60_000);
+
+  it('calibrates keypoints on the frames from the first one the subject is seen in', async () => {
+    const { db, sessionId } = await setup;
+    const { input } = await readFitInput(db, { sessionId }, defaultNativeDir());
+    // Nobody in view for the first 30 frames: the calibration window starts where a pass can start.
+    for (const v of input.views) v.keypoints.fill(NaN, 0, 30 * (v.keypoints.length / input.frameCount));
+    const config = fitConfig({ footCameras: false });
+    config.keypointCalibration.frames = 20;
+    const r = await fitSequence(input, config);
+    expect(r.stats.keypointCalibration!.frames).toBe(20);
+    expect(r.stats.keypointCalibration!.adjust.length).toBeGreaterThan(20);
+    expect(r.stats.medianReprojectionPx).toBeLessThan(12);
+    // Switched off: the default map, no calibration recorded.
+    config.keypointCalibration.enabled = false;
+    const plain = await fitSequence(input, config);
+    expect(plain.stats.keypointCalibration).toBeUndefined();
+    expect(plain.stats.medianReprojectionPx).toBeGreaterThan(r.stats.medianReprojectionPx);
   }, 60_000);
 });
