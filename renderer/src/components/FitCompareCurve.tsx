@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { FitComparisonBlock } from '../../../preload/api';
+import { attachFrameCursor } from './frame-cursor';
 
 interface Props {
   comparison: FitComparisonBlock;
@@ -71,28 +72,18 @@ export function FitCompareCurve({ comparison: c, frame, onSeek }: Props) {
       [frames, c.mpjpeMm, limit],
       box,
     );
-    const line = document.createElement('div');
-    line.className = 'quality-cursor';
-    u.over.appendChild(line);
-    placeCursor.current = () => {
-      line.style.left = `${u.valToPos(frameRef.current, 'x')}px`;
-    };
-    placeCursor.current();
-    const onClick = (e: MouseEvent) => {
-      const f = Math.round(u.posToVal(e.clientX - u.over.getBoundingClientRect().left, 'x'));
-      if (Number.isFinite(f)) onSeekRef.current(Math.min(c.start + c.count - 1, Math.max(c.start, f)));
-    };
-    u.over.addEventListener('click', onClick);
-    let width = box.clientWidth;
-    const resize = new ResizeObserver(() => {
-      if (box.clientWidth === width || box.clientWidth === 0) return;
-      width = box.clientWidth;
-      u.setSize({ width: Math.max(200, width), height: PLOT_HEIGHT });
-    });
-    resize.observe(box);
+    const cursor = attachFrameCursor(
+      u,
+      box,
+      PLOT_HEIGHT,
+      () => frameRef.current,
+      (f) => onSeekRef.current(f),
+      c.start,
+      c.start + c.count - 1,
+    );
+    placeCursor.current = cursor.place;
     return () => {
-      resize.disconnect();
-      u.over.removeEventListener('click', onClick);
+      cursor.dispose();
       placeCursor.current = () => undefined;
       u.destroy();
     };

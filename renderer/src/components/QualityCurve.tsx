@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { QualitySeries } from '../fit-frame';
+import { attachFrameCursor } from './frame-cursor';
 
 interface Props {
   series: QualitySeries;
@@ -119,30 +120,18 @@ export function QualityCurve({ series, frame, onSeek, bad = NO_RANGES }: Props) 
     ];
     const u = new uPlot(opts, data, box);
     plot.current = u;
-    const line = document.createElement('div');
-    line.className = 'quality-cursor';
-    u.over.appendChild(line);
-    placeCursor.current = () => {
-      line.style.left = `${u.valToPos(frameRef.current, 'x')}px`;
-    };
-    placeCursor.current();
-
-    const onClick = (e: MouseEvent) => {
-      const x = e.clientX - u.over.getBoundingClientRect().left;
-      const f = Math.round(u.posToVal(x, 'x'));
-      if (Number.isFinite(f)) onSeekRef.current(Math.min(last, Math.max(first, f)));
-    };
-    u.over.addEventListener('click', onClick);
-    let width = box.clientWidth;
-    const resize = new ResizeObserver(() => {
-      if (box.clientWidth === width || box.clientWidth === 0) return;
-      width = box.clientWidth;
-      u.setSize({ width: Math.max(200, width), height: PLOT_HEIGHT });
-    });
-    resize.observe(box);
+    const cursor = attachFrameCursor(
+      u,
+      box,
+      PLOT_HEIGHT,
+      () => frameRef.current,
+      (f) => onSeekRef.current(f),
+      first,
+      last,
+    );
+    placeCursor.current = cursor.place;
     return () => {
-      resize.disconnect();
-      u.over.removeEventListener('click', onClick);
+      cursor.dispose();
       placeCursor.current = () => undefined;
       plot.current = null;
       u.destroy();
