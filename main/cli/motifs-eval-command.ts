@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
+import { KNN_DEFAULTS } from '../motifs/eval-metrics';
 import { evaluateMotifs, MOTIF_EVAL_METHODS, trainEvalModel } from '../motifs/eval-motifs';
 import type { A4MerTrainOverrides, TrainPhase } from '../motifs/train-options';
 import { Output, progressBar } from './output';
@@ -11,6 +12,7 @@ export interface MotifsEvalFlags {
   resume?: boolean;
   trainOnly?: string;
   train?: string;
+  knnCenter?: boolean;
 }
 
 /** Adds the options of `studio eval motifs` to the program's `eval <name>` command (registered before). */
@@ -30,6 +32,7 @@ export function registerMotifsEvalOptions(program: Command): void {
       '--train <json>',
       'motifs: training overrides for both learned methods, e.g. \'{"optim":{"stage2":{"loss":{"alpha":0.5}}}}\' (tune on the validation figure, never the test subjects)',
     )
+    .option('--knn-center', 'motifs: centre every method\'s rows on the gallery mean before the k-NN')
     .option(
       '--train-only <a4mer|jepa>',
       'motifs: only train that method into the work folder (run both at once, then score with --resume)',
@@ -87,6 +90,7 @@ export async function runMotifsEval(
     seed,
     workDir,
     resume: flags.resume ?? false,
+    knn: { ...KNN_DEFAULTS, center: flags.knnCenter ?? KNN_DEFAULTS.center },
     signal: controller.signal,
     onProgress: (f: number, message: string) => bar?.update(Math.round(f * 100), { message }),
   };

@@ -11,9 +11,14 @@ export interface KnnOptions {
   k: number;
   /** Temperature of the vote weights exp(sim / tau). */
   tau: number;
+  /**
+   * Subtract the gallery's mean row from gallery and queries before L2 normalisation (knnRows): a
+   * direction every token shares carries no class information but dominates cosine similarity.
+   */
+  center: boolean;
 }
 
-export const KNN_DEFAULTS: KnnOptions = { k: 20, tau: 0.07 };
+export const KNN_DEFAULTS: KnnOptions = { k: 20, tau: 0.07, center: false };
 
 /** L2-normalises each row (rows x d) in place; zero rows stay zero. */
 export function normalizeRows(x: Float32Array, d: number): Float32Array {
@@ -24,6 +29,27 @@ export function normalizeRows(x: Float32Array, d: number): Float32Array {
     for (let c = 0; c < d; c++) x[r * d + c] *= inv;
   }
   return x;
+}
+
+/**
+ * The rows k-NN compares: copies of gallery and queries (rows x d), centred on the gallery's mean row
+ * when `center` (only the gallery is used, so queries never inform the transform), then L2-normalised.
+ */
+export function knnRows(
+  gallery: Float32Array,
+  queries: Float32Array,
+  d: number,
+  center: boolean,
+): { gallery: Float32Array; queries: Float32Array } {
+  const g = gallery.slice();
+  const q = queries.slice();
+  if (center && g.length >= d) {
+    const mean = new Float64Array(d);
+    const n = g.length / d;
+    for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) mean[c] += g[r * d + c] / n;
+    for (const x of [g, q]) for (let i = 0; i < x.length; i++) x[i] -= mean[i % d];
+  }
+  return { gallery: normalizeRows(g, d), queries: normalizeRows(q, d) };
 }
 
 export interface KnnResult {

@@ -39,8 +39,8 @@ import {
   boundaryF1,
   KNN_DEFAULTS,
   knnRecognition,
+  knnRows,
   labelBoundaries,
-  normalizeRows,
   segmentBoundaries,
 } from './eval-metrics';
 import type { KnnOptions } from './eval-metrics';
@@ -272,10 +272,16 @@ class MethodScore {
   }
 
   figures(classes: number, knn: KnnOptions): MethodFigures {
+    const rows = knnRows(
+      concatFloat32(this.reps.train),
+      concatFloat32(this.reps.test),
+      this.dim,
+      knn.center,
+    );
     const r = knnRecognition(
-      normalizeRows(concatFloat32(this.reps.train), this.dim),
+      rows.gallery,
       Int32Array.from(this.labels.train),
-      normalizeRows(concatFloat32(this.reps.test), this.dim),
+      rows.queries,
       Int32Array.from(this.labels.test),
       this.dim,
       classes,
@@ -301,7 +307,7 @@ class MethodScore {
    * the figure to tune on, since it never reads a test subject.
    */
   validation(classes: number, knn: KnnOptions): { knnTop1: number; knnTop3: number; folds: number } {
-    const x = normalizeRows(concatFloat32(this.reps.train), this.dim);
+    const x = concatFloat32(this.reps.train);
     const subjects = [...new Set(this.trainSubjects)];
     const rowsOf = (keep: (s: string) => boolean): { x: Float32Array; y: Int32Array } => {
       const idx = this.trainSubjects.flatMap((s, i) => (keep(s) ? [i] : []));
@@ -316,7 +322,8 @@ class MethodScore {
       const g = rowsOf((s) => s !== held);
       const q = rowsOf((s) => s === held);
       if (g.y.length === 0 || q.y.length === 0) continue;
-      const r = knnRecognition(g.x, g.y, q.x, q.y, this.dim, classes, knn);
+      const rows = knnRows(g.x, q.x, this.dim, knn.center);
+      const r = knnRecognition(rows.gallery, g.y, rows.queries, q.y, this.dim, classes, knn);
       hit1 += r.top1 * q.y.length;
       hit3 += r.top3 * q.y.length;
       queries += q.y.length;

@@ -90,6 +90,10 @@ describe('segment layout', () => {
       else expect(l.packIndex[l.unpackIndex[i]]).toBe(i);
     }
     expect(l.packIndex[(1 * 5 + 0) * 4 + 2]).toBe(12 + 5); // third frame of window 1's segment 0
+    // Encoder positions count from the segment's first frame; segmentPos stays absolute.
+    expect(Array.from(l.framePos.slice(0, 12))).toEqual([0, 1, 2, 0, 1, 0, 1, 2, 3, 0, 1, 2]);
+    expect(Array.from(l.framePos.slice(12, 24))).toEqual([0, 1, 0, 1, 2, 5, 0, 1, 0, 0, 0, 0]);
+    expect(Array.from(l.slotPos.slice((1 * 5 + 0) * 4, (1 * 5 + 1) * 4))).toEqual([0, 1, 5, 0]);
     expect(l.slotKeyMask[(1 * 5 + 0) * 4 + 3]).toBe(MASK_NEG);
     expect(Array.from(keyMaskOf(l, new Float32Array(15).fill(1)).slice(5, 10))).toEqual([
       0,

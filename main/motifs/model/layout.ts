@@ -29,7 +29,12 @@ export interface SegmentLayout {
   segmentValid: Float32Array;
   /** [B*S] frames per segment (0 for an empty slot) */
   segmentLength: Int32Array;
-  /** [B*T] time of each frame in frames (default: its index t) */
+  /**
+   * [B*T] time of each frame since its segment's first frame (0 for padding): the encoder's position
+   * encoding. Relative, so a segment's token describes its motion wherever it falls in the window (the
+   * same motion early or late gets the same token, hence the same k-means code); the segment's place
+   * in the window reaches the LatentFormer through segmentPos.
+   */
   framePos: Float32Array;
   /** [B*S] time of each segment in frames (default: midpoint of its first and last frame times; 0 if empty) */
   segmentPos: Float32Array;
@@ -43,14 +48,14 @@ export interface SegmentLayout {
   slotValid: Float32Array;
   /** [B*S*L] 0 for a slot holding a frame, MASK_NEG for an empty slot */
   slotKeyMask: Float32Array;
-  /** [B*S*L] time (framePos) of the slot's frame, 0 when empty */
+  /** [B*S*L] framePos of the slot's frame (time since its segment's start), 0 when empty */
   slotPos: Float32Array;
 }
 
 export interface LayoutOptions {
   /** segment slots S (default: 1 + the largest index in the batch) */
   segments?: number;
-  /** [B*T] frame times (stage 2: atom centre times in frames) */
+  /** [B*T] absolute frame times (default: the index t; stage 2: atom centre times in frames) */
   framePos?: Float32Array;
   /** [B*S] segment times, overriding the midpoint of the member frames */
   segmentPos?: Float32Array;
@@ -86,10 +91,9 @@ export function buildSegmentLayout(
   if (maxIndex >= S) fail(`segment index ${maxIndex} does not fit ${S} segment slots`);
   const B = batch;
   const T = frames;
-  const framePos = options.framePos ?? new Float32Array(B * T).map((_, i) => i % T);
-  if (framePos.length !== B * T) fail(`framePos has ${framePos.length} entries, B*T = ${B * T}`);
-  for (let i = 0; i < framePos.length; i++)
-    if (!Number.isFinite(framePos[i])) fail(`framePos[${i}] is not finite`);
+  const time = options.framePos ?? new Float32Array(B * T).map((_, i) => i % T);
+  if (time.length !== B * T) fail(`framePos has ${time.length} entries, B*T = ${B * T}`);
+  for (let i = 0; i < time.length; i++) if (!Number.isFinite(time[i])) fail(`framePos[${i}] is not finite`);
   if (options.segmentPos && options.segmentPos.length !== B * S) {
     fail(`segmentPos has ${options.segmentPos.length} entries, B*S = ${B * S}`);
   }
@@ -123,11 +127,17 @@ export function buildSegmentLayout(
       unpackIndex[b * T + t] = slot;
       slotValid[slot] = 1;
       slotKeyMask[slot] = 0;
-      const p = framePos[b * T + t];
-      slotPos[slot] = p;
+      const p = time[b * T + t];
       first[k] = Math.min(first[k], p);
       last[k] = Math.max(last[k], p);
     }
+  }
+  // Encoder positions: relative to the segment's first frame (see SegmentLayout.framePos).
+  const framePos = new Float32Array(B * T);
+  for (let i = 0; i < B * T; i++) {
+    if (segmentOf[i] < 0) continue;
+    framePos[i] = time[i] - first[Math.floor(i / T) * S + segmentOf[i]];
+    slotPos[unpackIndex[i]] = framePos[i];
   }
   const segmentValid = new Float32Array(B * S);
   const segmentPos = new Float32Array(B * S);
