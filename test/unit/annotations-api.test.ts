@@ -4,7 +4,7 @@ import { startServer, type WebServer } from '../../main/server/server';
 import { createMotifModel } from '../../main/store/motif-models';
 import { saveMotifProposals } from '../../main/store/motif-proposals';
 import type { AnnotationEdit, SessionAnnotations } from '../../preload/api';
-import { cleanupTempDirs, tempDir } from './fixtures';
+import { cleanupTempDirs, insertSession, tempDir } from './fixtures';
 
 /**
  * The annotation calls through the real web server and dispatch (HTTP, schemas, handlers, store):
@@ -18,15 +18,9 @@ let events: { event: string; payload: unknown }[] = [];
 
 const { call, ok } = apiCaller(() => ({ base, token: server.token }));
 
-/** A ready session of `frames` frames, straight in SQL (as the store tests do): no import needed. */
-async function makeSession(name: string, frames = 100): Promise<number> {
-  const { lastID } = await server.ctx.db.run(
-    `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at)
-     VALUES (?, ?, 'test', 'ready', 30, 1, ?, 'now')`,
-    [name, `/nowhere/${name}`, frames],
-  );
-  return lastID;
-}
+/** A ready session of `frames` frames, straight in SQL: no import needed. */
+const makeSession = (name: string, frames = 100): Promise<number> =>
+  insertSession(server.ctx.db, { name, frames });
 
 const changedSessions = () =>
   events

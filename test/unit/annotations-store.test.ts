@@ -37,7 +37,7 @@ import {
   proposeFamilyLabel,
   rejectProposals,
 } from '../../main/store/annotation-proposals';
-import { cleanupTempDirs, tempDir } from './fixtures';
+import { cleanupTempDirs, insertSession, tempDir } from './fixtures';
 
 let db: Db;
 let dataDir: string;
@@ -52,15 +52,7 @@ afterAll(async () => {
   cleanupTempDirs();
 });
 
-/** A ready session of `frames` frames, straight in SQL (as the motif store test does). */
-async function makeSession(name: string, frames = 300): Promise<number> {
-  const { lastID } = await db.run(
-    `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at)
-     VALUES (?, ?, 'test', 'ready', 30, 1, ?, 'now')`,
-    [name, `/nowhere/${name}`, frames],
-  );
-  return lastID;
-}
+const makeSession = (name: string, frames = 300): Promise<number> => insertSession(db, { name, frames });
 
 /** Every annotation-related row of the library, to check that a failed call changed nothing. */
 async function snapshot(): Promise<Record<string, unknown[]>> {

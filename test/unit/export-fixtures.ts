@@ -11,7 +11,7 @@ import { createAnnotation, ensureDefaultTiers } from '../../main/store/annotatio
 import { saveFit } from '../../main/store/fits';
 import { createMotifModel } from '../../main/store/motif-models';
 import { saveMotifProposals } from '../../main/store/motif-proposals';
-import { copyPose2Sim, REPO_ROOT } from './fixtures';
+import { REPO_ROOT, copyPose2Sim, insertSession } from './fixtures';
 import { openTestContext, runImport } from './import-helpers';
 
 /**
@@ -83,14 +83,8 @@ export async function buildExportLibrary(): Promise<ExportLibrary> {
   const db = ctx.db;
   const model = loadFitModel(join(NATIVE, OPEN_MODEL));
   const alice = await importCopy(ctx, 'balance-alice');
-  const session = async (name: string, fps: number, frames: number, meta: object) =>
-    (
-      await db.run(
-        `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at, meta)
-         VALUES (?, ?, 'test', 'ready', ?, 1, ?, 'now', ?)`,
-        [name, `/nowhere/${name}`, fps, frames, JSON.stringify(meta)],
-      )
-    ).lastID;
+  const session = (name: string, fps: number, frames: number, meta: object) =>
+    insertSession(db, { name, fps, frames, meta });
   const bob = await session('balance-bob', 60, 100, { subject: { name: 'bob' } });
   const noFit = await session('unfitted', 30, 10, {});
   const save = async (sessionId: number, firstFrame: number, result: FitResult) => ({

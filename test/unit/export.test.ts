@@ -23,7 +23,7 @@ import {
   sha256File,
   syntheticFit,
 } from './export-fixtures';
-import { cleanupTempDirs, REPO_ROOT, tempDir } from './fixtures';
+import { REPO_ROOT, cleanupTempDirs, insertSession, tempDir } from './fixtures';
 
 let lib: ExportLibrary;
 
@@ -314,10 +314,7 @@ describe('bad input leaves nothing behind', () => {
   });
 
   it('removes the partial folder when a session fails after others were written', async () => {
-    const { lastID: broken } = await lib.ctx.db.run(
-      `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at, meta)
-       VALUES ('zz-broken', '/nowhere/zz-broken', 'test', 'ready', 60, 1, 20, 'now', '{}')`,
-    );
+    const broken = await insertSession(lib.ctx.db, { name: 'zz-broken', fps: 60, frames: 20 });
     const result = syntheticFit(lib.model, 4, 3);
     await saveFit(lib.ctx.db, broken, null, result, {
       bodyModel: 'models/missing.npz',

@@ -10,7 +10,7 @@ import type {
   SessionDetail,
   UserKeypoint,
 } from '../../preload/api';
-import { cleanupTempDirs, POSE2SIM, tempDir } from './fixtures';
+import { POSE2SIM, cleanupTempDirs, insertSession, tempDir } from './fixtures';
 
 /**
  * The fit-correction calls through the real web server and dispatch (HTTP, schemas, handlers, store,
@@ -69,10 +69,7 @@ beforeAll(async () => {
   expect(fitJob.state, fitJob.error ?? '').toBe('succeeded');
   fit = (await ok<FitSummary[]>('listFits', { sessionId }))[0];
   // A second ready session (no cameras, no fit) straight in SQL, for cross-session refusals.
-  ({ lastID: other } = await server.ctx.db.run(
-    `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at)
-     VALUES ('other', '/nowhere/other', 'test', 'ready', 30, 1, 50, 'now')`,
-  ));
+  other = await insertSession(server.ctx.db, { name: 'other', frames: 50 });
 }, 120_000);
 beforeEach(() => {
   events = [];

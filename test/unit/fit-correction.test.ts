@@ -38,7 +38,7 @@ import { getFit, listFits, readFitPoses, readFitTrack, saveFit } from '../../mai
 import { insertJob } from '../../main/store/jobs';
 import { openLibrary } from '../../main/store/library';
 import { getSession } from '../../main/store/sessions';
-import { cleanupTempDirs, POSE2SIM, REPO_ROOT, tempDir } from './fixtures';
+import { POSE2SIM, REPO_ROOT, cleanupTempDirs, insertSession, tempDir } from './fixtures';
 
 const NATIVE = join(REPO_ROOT, 'native');
 /** The base fit: 30 frames of the real Pose2Sim capture (4 cameras, BODY_25B). */
@@ -64,14 +64,7 @@ const ctx = async (
 });
 
 /** A bare ready session (no cameras) straight in SQL, for cross-session checks. */
-async function bareSession(): Promise<number> {
-  const { lastID } = await db.run(
-    `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at)
-     VALUES ('bare', ?, 'test', 'ready', 30, 1, 5, 'now')`,
-    [`/nowhere/${Math.random()}`],
-  );
-  return lastID;
-}
+const bareSession = (): Promise<number> => insertSession(db, { name: 'bare', frames: 5 });
 
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 

@@ -28,7 +28,7 @@ import {
 import { openLibrary } from '../../main/store/library';
 import { deleteSession } from '../../main/store/sessions';
 import { writeTrack } from '../../main/store/tracks';
-import { cleanupTempDirs, REPO_ROOT, tempDir } from './fixtures';
+import { REPO_ROOT, cleanupTempDirs, insertSession, tempDir } from './fixtures';
 
 const NATIVE = join(REPO_ROOT, 'native');
 const FRAMES = 10;
@@ -74,11 +74,7 @@ let made = 0;
 /** A ready session with cameras (and keypoint tracks of value 1000 f + 10 j + channel), straight in SQL. */
 async function makeSession(cams: CamSpec[], meta: object = {}, frameCount = 12): Promise<number[]> {
   return db.transaction(async () => {
-    const { lastID: sessionId } = await db.run(
-      `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at, meta)
-       VALUES (?, ?, 'test', 'ready', 30, 1, ?, 'now', ?)`,
-      [`s${++made}`, `/nowhere/s${made}`, frameCount, JSON.stringify(meta)],
-    );
+    const sessionId = await insertSession(db, { name: `s${++made}`, frames: frameCount, meta });
     const ids = [sessionId];
     for (const [i, c] of cams.entries()) {
       const { lastID } = await db.run(

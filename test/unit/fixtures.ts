@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BoardSpec } from '../../main/calibration/charuco-board';
+import type { Db } from '../../main/store/db';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const SHARED_DATA = resolve(REPO_ROOT, '..', 'shared', 'data');
@@ -56,4 +57,24 @@ export function copyPose2SimWithFrames(frames: number): string {
 
 export function cleanupTempDirs(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export interface SqlSession {
+  name: string;
+  frames?: number;
+  fps?: number;
+  meta?: object;
+}
+
+/**
+ * A ready session row straight in SQL (no import, no media): what store and API tests need when only the
+ * row matters. source_path is /nowhere/<name>, format 'test'.
+ */
+export async function insertSession(db: Db, s: SqlSession): Promise<number> {
+  const { lastID } = await db.run(
+    `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at, meta)
+     VALUES (?, ?, 'test', 'ready', ?, 1, ?, 'now', ?)`,
+    [s.name, `/nowhere/${s.name}`, s.fps ?? 30, s.frames ?? 100, JSON.stringify(s.meta ?? {})],
+  );
+  return lastID;
 }

@@ -17,7 +17,7 @@ import {
 } from '../../main/store/motif-models';
 import { familyOccurrences, readMotifProposals, saveMotifProposals } from '../../main/store/motif-proposals';
 import { deleteSession } from '../../main/store/sessions';
-import { cleanupTempDirs, tempDir } from './fixtures';
+import { cleanupTempDirs, insertSession, tempDir } from './fixtures';
 
 let db: Db;
 let dataDir: string;
@@ -32,15 +32,7 @@ afterAll(async () => {
   cleanupTempDirs();
 });
 
-/** A ready session of `frames` frames, straight in SQL. */
-async function makeSession(name: string, frames = 300): Promise<number> {
-  const { lastID } = await db.run(
-    `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at)
-     VALUES (?, ?, 'test', 'ready', 30, 1, ?, 'now')`,
-    [name, `/nowhere/${name}`, frames],
-  );
-  return lastID;
-}
+const makeSession = (name: string, frames = 300): Promise<number> => insertSession(db, { name, frames });
 
 const count = async (sql: string, params: (string | number)[] = []) =>
   (await db.get<{ n: number }>(sql, params))!.n;
