@@ -51,10 +51,7 @@ test.beforeAll(async () => {
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(tmp));
 
 async function openSession(page: Page): Promise<void> {
   await page.goto(serverUrl);

@@ -26,10 +26,7 @@ test.beforeAll(async () => {
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(tmp));
 
 /** Every file under `dir`, '/'-separated relative paths, sorted. */
 function filesUnder(dir: string): string[] {

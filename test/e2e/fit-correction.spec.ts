@@ -67,10 +67,7 @@ test.beforeAll(async () => {
   console.log(`setup (import + ${FIT_COUNT}-frame fit through the API): ${(Date.now() - t0) / 1000} s`);
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(dataDir));
 
 /** Screen x (page pixels) of the middle of `frame` on the frame strip. */
 async function stripX(strip: Locator, frame: number): Promise<{ x: number; y: number }> {

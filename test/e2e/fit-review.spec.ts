@@ -16,10 +16,7 @@ test.beforeAll(async () => {
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(dataDir));
 
 /** Pixels of a 2D canvas with some opacity (what an overlay has drawn). */
 function paintedPixels(canvas: Locator): Promise<number> {

@@ -18,10 +18,7 @@ test.beforeAll(async () => {
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(dataDir));
 
 test('imports the Pose2Sim sample and steps through frames with keypoints drawn', async ({ page }) => {
   const pageErrors = watchPage(page);

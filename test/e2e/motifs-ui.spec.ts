@@ -43,10 +43,7 @@ test.beforeAll(async () => {
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(tmp));
 
 function seeded(name: string): SeededSession {
   const s = seed.sessions.find((x) => x.name === name);

@@ -25,10 +25,7 @@ test.beforeAll(async () => {
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(tmp));
 
 /** Each camera tile's reported frame and its video's currentTime * fps, by camera name. */
 function tileFrames(page: Page): Promise<{ name: string; frame: number; videoFrame: number }[]> {

@@ -68,10 +68,7 @@ test.beforeAll(async () => {
   fs.mkdirSync(screenshotDir, { recursive: true });
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(dataDir));
 
 test('demo puts the embedded sample in the library; a room camera shows the body with keypoints', async ({
   page,

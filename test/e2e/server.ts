@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 
@@ -61,13 +61,16 @@ export function startServer(dir: string): Promise<string> {
   });
 }
 
-export function stopServer(): void {
-  if (!server?.pid || server.exitCode !== null) return;
-  try {
-    process.kill(-server.pid, 'SIGTERM');
-  } catch {
-    server.kill('SIGTERM');
+/** Stops the server started by startServer, then removes `removeDir` (the spec's temp folder) if given. */
+export function stopServer(removeDir?: string): void {
+  if (server?.pid && server.exitCode === null) {
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      server.kill('SIGTERM');
+    }
   }
+  if (removeDir) rmSync(removeDir, { recursive: true, force: true });
 }
 
 /** Fails the test on uncaught page errors, and keeps console errors in the report for diagnosis. */

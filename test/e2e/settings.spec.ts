@@ -12,10 +12,7 @@ test.beforeAll(async () => {
   serverUrl = await startServer(dataDir);
 });
 
-test.afterAll(() => {
-  stopServer();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
+test.afterAll(() => stopServer(dataDir));
 
 test('Settings lists the open model and refuses a model file that does not exist', async ({ page }) => {
   const pageErrors = watchPage(page);
