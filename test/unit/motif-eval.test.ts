@@ -2,13 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SkeletonDataset, writeSkeletonDataset } from '../../main/capture/skeleton-dataset';
-import {
-  clipMeans,
-  evaluateMotifs,
-  trainEvalModel,
-  type MotifEvalResult,
-  skippedFrames,
-} from '../../main/motifs/eval-motifs';
+import { evaluateMotifs, trainEvalModel, type MotifEvalResult } from '../../main/motifs/eval-motifs';
+import { clipMeans, concatLevels, skippedFrames } from '../../main/motifs/eval-scores';
 import type { A4MerTrainOverrides } from '../../main/motifs/train-options';
 import { TINY_A4MER_NET } from './motif-fixtures';
 import { cleanupTempDirs, tempDir } from './fixtures';
@@ -129,6 +124,11 @@ describe('evaluateMotifs', () => {
     // Motifs are runs of atoms: atoms are never longer.
     expect(result.diagnostics.a4merAtoms.sl).toBeLessThanOrEqual(result.methods.a4mer.sl + 1e-9);
     expect(result.diagnostics.jepaAtoms.sl).toBeLessThanOrEqual(result.methods.jepa.sl + 1e-9);
+    // Both levels together: motif segments, atom + motif width.
+    expect(result.diagnostics.a4merLevels.sl).toBe(result.methods.a4mer.sl);
+    expect(result.diagnostics.a4merLevels.dim).toBe(
+      result.diagnostics.a4merAtoms.dim + result.methods.a4mer.dim,
+    );
   });
 
   it('resume reuses the finished trainings: same figures, no new training', async () => {
@@ -161,9 +161,11 @@ describe('evaluateMotifs', () => {
     expect(Object.keys(result.validation).sort()).toEqual([
       'a4mer',
       'a4merAtoms',
+      'a4merLevels',
       'clip',
       'jepa',
       'jepaAtoms',
+      'jepaLevels',
       'raw',
     ]);
     expect(result.methods.clip.knnTop1).toBeGreaterThan(0.8);
@@ -197,6 +199,14 @@ describe('eval-motifs helpers', () => {
   it('clipMeans averages each clip', () => {
     const x = Float32Array.from([1, 3, 5, 7, 9]);
     expect([...clipMeans(x, 1, 5, 2)]).toEqual([2, 2, 6, 6, 9]);
+  });
+
+  it('concatLevels puts both levels side by side, each unit length', () => {
+    const atom = Float32Array.from([3, 4, 0, 2]); // 2 frames x 2
+    const motif = Float32Array.from([5, 0, 0, 0]); // 2 frames x 2; frame 1 all zero
+    expect([...concatLevels(atom, 2, motif, 2, 2)].map((v) => +v.toFixed(6))).toEqual([
+      0.6, 0.8, 1, 0, 0, 1, 0, 0,
+    ]);
   });
 
   it('skippedFrames marks meta.longGaps and rejects bad entries', () => {
