@@ -139,10 +139,18 @@ export function motifOfAtoms(starts: readonly number[], atoms: number): Int32Arr
 /**
  * Fingerprint of a training run: the sequences (source, rate, joints, frame count and an FNV-1a hash of
  * the float32 positions) and every option that changes the result (all but resume, logEvery,
- * checkpointEvery and tokenBatch). A checkpoint only resumes a run with the same fingerprint.
+ * checkpointEvery, tokenBatch and remineFinal, which only acts after the last step). A checkpoint only
+ * resumes a run with the same fingerprint.
  */
 export function trainingFingerprint(sequences: readonly A4MerSequence[], options: A4MerTrainOptions): string {
-  const { resume: _r, logEvery: _l, checkpointEvery: _c, tokenBatch: _t, ...relevant } = options;
+  const {
+    resume: _r,
+    logEvery: _l,
+    checkpointEvery: _c,
+    tokenBatch: _t,
+    remineFinal: _m,
+    ...relevant
+  } = options;
   let h = 0x811c9dc5;
   const mix = (word: number): void => {
     h = Math.imul(h ^ word, 0x01000193) >>> 0;

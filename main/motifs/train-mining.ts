@@ -5,8 +5,8 @@
  * frequent contiguous patterns (gsp.ts) -> per window the fewest-pieces cover (cover.ts) -> motif
  * segments. Training windows (overlapping views) get their codes by nearest centroid and their motifs
  * by the same cover. After joint training `finalizeMining` re-codes the mining windows with the final
- * stage 1 (optionally refining the codebook from the mined centroids, which keeps the code indices and
- * so the patterns' meaning), covers them, and clusters their stage-2 motif tokens into families.
+ * stage 1 (optionally refining the codebook from the mined centroids), mines the patterns again from
+ * those final codes (remineFinal), covers them, and clusters their stage-2 motif tokens into families.
  */
 import { throwIfAborted } from '../capture/errors';
 import { buildPatternIndex, coverSequence } from './cover';
@@ -132,6 +132,9 @@ export function mineMotifs(
 
 export interface FinalMining {
   codebook: KMeansCodebook;
+  /** the shipped patterns: mined again from the final codes (remineFinal), else the stage-1 ones */
+  patterns: number[][];
+  patternSupport: number[];
   families: KMeansCodebook;
   stats: Record<string, number>;
 }
@@ -141,7 +144,11 @@ export function finalizeMining(
   nets: TokenNetworks,
   mine: PreparedLibrary,
   mined: Pick<MiningResult, 'codebook' | 'patterns' | 'patternSupport'>,
-  o: MiningOptions & { refineCodebook: boolean; families: Partial<A4MerFamilyConfig> },
+  o: MiningOptions & {
+    refineCodebook: boolean;
+    remineFinal: boolean;
+    families: Partial<A4MerFamilyConfig>;
+  },
 ): FinalMining {
   const d = nets.config1.dModel;
   const tokens = concatFloat32(
@@ -158,7 +165,14 @@ export function finalizeMining(
     codes = km.assignments;
   } else codes = assignNearest(tokens, codebook);
   throwIfAborted(o.signal);
-  const covers = coverWindows(splitCodes(codes, mine), mined.patterns, mined.patternSupport);
+  const finalCodes = splitCodes(codes, mine);
+  let { patterns, patternSupport } = mined;
+  if (o.remineFinal) {
+    const frequent = minePatterns(finalCodes, o.patterns, 'final stage-1 atom codes');
+    patterns = frequent.map((p) => Array.from(p));
+    patternSupport = Array.from(frequent.support);
+  }
+  const covers = coverWindows(finalCodes, patterns, patternSupport);
   const motifOf = motifMaps(mine, covers);
   const motifTokens = concatFloat32(
     libraryTokens(nets, mine, allWindows(mine), o.tokenBatch, motifOf, o.signal).motifs,
@@ -171,8 +185,11 @@ export function finalizeMining(
   for (let i = 0; i < codes.length; i++) if (codes[i] !== before[i]) changed++;
   return {
     codebook,
+    patterns,
+    patternSupport,
     families: { k: fam.k, dim: fam.dim, centroids: fam.centroids },
     stats: {
+      finalPatterns: patterns.length,
       atoms: codes.length,
       motifs: motifTokens.length / d2,
       families: fam.k,

@@ -67,6 +67,14 @@ export interface A4MerTrainOptions {
    * covers and families. false: keep the mined centroids.
    */
   refineCodebook: boolean;
+  /**
+   * After the final codebook: mine the code patterns again (same GSP settings) from the final codes of
+   * the mining windows, so the model ships patterns that are frequent among the codes extraction will
+   * assign. With ~4 atoms per code, refining moves about half of the atoms to another code, and the
+   * patterns mined after stage 1 then rarely recur (motifs shrink to lone atoms). false: keep the
+   * patterns mined after stage 1. Finalisation only: not part of the training fingerprint.
+   */
+  remineFinal: boolean;
   /** a checkpoint every this many steps of a phase, and at each phase's end */
   checkpointEvery: number;
   /** a log row every this many steps (and the last step of a phase) */
@@ -100,6 +108,7 @@ export const A4MER_TRAIN_DEFAULTS: Readonly<A4MerTrainOptions> = {
   patterns: {},
   families: {},
   refineCodebook: true,
+  remineFinal: true,
   checkpointEvery: 100,
   logEvery: 10,
   tokenBatch: 16,
@@ -142,6 +151,7 @@ export function resolveTrainOptions(o: A4MerTrainOverrides = {}): A4MerTrainOpti
   check(Number.isInteger(c.seed), 'seed', c.seed, 'an integer');
   check(typeof c.resume === 'boolean', 'resume', c.resume, 'true or false');
   check(typeof c.refineCodebook === 'boolean', 'refineCodebook', c.refineCodebook, 'true or false');
+  check(typeof c.remineFinal === 'boolean', 'remineFinal', c.remineFinal, 'true or false');
   for (const k of ['stage1', 'stage2'] as const) {
     const w = c.jointWeights[k];
     check(Number.isFinite(w) && w >= 0, `jointWeights.${k}`, w, 'a number >= 0');

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -195,6 +195,18 @@ describe('A4Mer training pipeline', () => {
     expect(va.codebook.centroids).toEqual(vb.codebook.centroids);
     expect(va.patterns).toEqual(vb.patterns);
     expect(va.families.centroids).toEqual(vb.families.centroids);
+  });
+
+  it('ships patterns mined again from the final codes; remineFinal false keeps the stage-1 ones', async () => {
+    const v = readVocabulary(fresh.dir);
+    expect(v.patterns).toHaveLength(fresh.result.summary.finalPatterns as number);
+    // Re-finalising the finished run (remineFinal is not part of the fingerprint): no training step.
+    const dir = tempDir('a4mer-keep-patterns-');
+    cpSync(fresh.dir, dir, { recursive: true });
+    const kept = await run(dir, { resume: true, remineFinal: false });
+    expect(kept.rows).toEqual([]);
+    expect(readVocabulary(dir).patterns).toHaveLength(kept.result.summary.patterns as number);
+    expect(modelBytes(dir)).toEqual(modelBytes(fresh.dir));
   });
 
   it('refuses to resume a checkpoint of other options, and trains the ablation losses', async () => {
