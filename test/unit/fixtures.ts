@@ -66,15 +66,17 @@ export interface SqlSession {
   meta?: object;
 }
 
+let inserted = 0;
+
 /**
  * A ready session row straight in SQL (no import, no media): what store and API tests need when only the
- * row matters. source_path is /nowhere/<name>, format 'test'.
+ * row matters. source_path is /nowhere/<name>-<n> (unique, as the schema requires), format 'test'.
  */
 export async function insertSession(db: Db, s: SqlSession): Promise<number> {
   const { lastID } = await db.run(
     `INSERT INTO sessions (name, source_path, format, state, fps_num, fps_den, frame_count, created_at, meta)
      VALUES (?, ?, 'test', 'ready', ?, 1, ?, 'now', ?)`,
-    [s.name, `/nowhere/${s.name}`, s.fps ?? 30, s.frames ?? 100, JSON.stringify(s.meta ?? {})],
+    [s.name, `/nowhere/${s.name}-${++inserted}`, s.fps ?? 30, s.frames ?? 100, JSON.stringify(s.meta ?? {})],
   );
   return lastID;
 }
