@@ -27,18 +27,27 @@ export function attachFrameCursor(
     if (Number.isFinite(f)) seek(Math.min(last, Math.max(first, f)));
   };
   u.over.addEventListener('click', onClick);
+  const unfollow = followBoxWidth(u, box, height, 200);
+  return {
+    place,
+    dispose: () => {
+      unfollow();
+      u.over.removeEventListener('click', onClick);
+    },
+  };
+}
+
+/**
+ * Keeps a uPlot's width at its box's (at least minWidth; a hidden box, width 0, is ignored). Returns
+ * the function that stops following.
+ */
+export function followBoxWidth(u: uPlot, box: HTMLElement, height: number, minWidth: number): () => void {
   let width = box.clientWidth;
   const resize = new ResizeObserver(() => {
     if (box.clientWidth === width || box.clientWidth === 0) return;
     width = box.clientWidth;
-    u.setSize({ width: Math.max(200, width), height });
+    u.setSize({ width: Math.max(minWidth, width), height });
   });
   resize.observe(box);
-  return {
-    place,
-    dispose: () => {
-      resize.disconnect();
-      u.over.removeEventListener('click', onClick);
-    },
-  };
+  return () => resize.disconnect();
 }

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { MotifModelInfo, TrainingCurve } from '../../../preload/api';
 import { errorMessage, getApi } from '../api-client';
+import { followBoxWidth } from '../components/frame-cursor';
 import { BackLink, ErrorAlert } from '../components/PageChrome';
 import { ShippedModels } from '../components/ShippedModels';
 import { TrainModelForm } from '../components/TrainModelForm';
@@ -371,15 +372,9 @@ function LossCurve({ curve }: { curve: TrainingCurve }) {
     if (!box) return;
     const u = build(box, latest.current);
     plot.current = u;
-    let width = box.clientWidth;
-    const resize = new ResizeObserver(() => {
-      if (box.clientWidth === width || box.clientWidth === 0) return;
-      width = box.clientWidth;
-      u.setSize({ width: Math.max(300, width), height: PLOT_HEIGHT });
-    });
-    resize.observe(box);
+    const unfollow = followBoxWidth(u, box, PLOT_HEIGHT, 300);
     return () => {
-      resize.disconnect();
+      unfollow();
       plot.current = null;
       u.destroy();
     };
