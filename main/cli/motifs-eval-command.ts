@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { KNN_DEFAULTS } from '../motifs/eval-metrics';
-import { evaluateMotifs, MOTIF_EVAL_METHODS, trainEvalModel } from '../motifs/eval-motifs';
+import {
+  evaluateMotifModel,
+  evaluateMotifs,
+  MOTIF_EVAL_METHODS,
+  trainEvalModel,
+} from '../motifs/eval-motifs';
 import type { A4MerTrainOverrides, TrainPhase } from '../motifs/train-options';
 import { Output, progressBar } from './output';
 
@@ -13,6 +18,7 @@ export interface MotifsEvalFlags {
   trainOnly?: string;
   train?: string;
   knnCenter?: boolean;
+  model?: string;
 }
 
 /** Adds the options of `studio eval motifs` to the program's `eval <name>` command (registered before). */
@@ -32,7 +38,11 @@ export function registerMotifsEvalOptions(program: Command): void {
       '--train <json>',
       'motifs: training overrides for both learned methods, e.g. \'{"optim":{"stage2":{"loss":{"alpha":0.5}}}}\' (tune on the validation figure, never the test subjects)',
     )
-    .option('--knn-center', 'motifs: centre every method\'s rows on the gallery mean before the k-NN')
+    .option(
+      '--model <dir>',
+      'motifs: score this trained model folder on the dataset (same split and k-NN), no training',
+    )
+    .option('--knn-center', "motifs: centre every method's rows on the gallery mean before the k-NN")
     .option(
       '--train-only <a4mer|jepa>',
       'motifs: only train that method into the work folder (run both at once, then score with --resume)',
@@ -95,6 +105,18 @@ export async function runMotifsEval(
     onProgress: (f: number, message: string) => bar?.update(Math.round(f * 100), { message }),
   };
   try {
+    if (flags.model !== undefined) {
+      const r = await evaluateMotifModel(dir, resolve(flags.model), options);
+      bar?.stop();
+      for (const [view, f] of Object.entries(r.views))
+        out.info(
+          `${view.padEnd(6)} k-NN top-1 ${(100 * f.knnTop1).toFixed(1)}% (validation ` +
+            `${(100 * r.validation[view as keyof typeof r.validation].knnTop1).toFixed(1)}%), ` +
+            `sl ${f.sl.toFixed(1)} frames, boundary F1 ${f.boundaryF1.toFixed(3)}`,
+        );
+      out.result(r);
+      return;
+    }
     if (flags.trainOnly !== undefined) {
       if (flags.trainOnly !== 'a4mer' && flags.trainOnly !== 'jepa')
         throw new Error(`--train-only must be a4mer or jepa, got "${flags.trainOnly}"`);

@@ -36,6 +36,7 @@ import {
 import type { A4MerInputConfig } from './config';
 import { KNN_DEFAULTS, labelBoundaries, type KnnOptions } from './eval-metrics';
 import { loadMotifExtractor } from './extract';
+import { readVocabulary } from './vocabulary';
 import { datasetSequences, type DatasetSequence, splitBySubject } from './sequences';
 import { trainA4Mer } from './train';
 import { type A4MerTrainOverrides, resolveTrainOptions, type TrainPhase } from './train-options';
@@ -79,7 +80,6 @@ export interface MotifEvalOptions {
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
 }
-
 
 export interface MotifEvalResult {
   dataset: string;
@@ -128,7 +128,6 @@ export interface MotifEvalResult {
   steps: Record<TrainPhase, number>;
   seed: number;
 }
-
 
 function prepare(
   dataset: SkeletonDataset,
@@ -206,6 +205,60 @@ export async function trainEvalModel(
   return { dir: r.dir, trainSeconds: r.trainSeconds };
 }
 
+/** k-NN stride (source frames), boundary tolerance, k-NN options and the prepared sequences of both sides. */
+function scoringSetup(
+  setup: Pick<EvalSetup, 'dataset' | 'classes' | 'split'>,
+  input: Partial<A4MerInputConfig>,
+  options: Pick<MotifEvalOptions, 'knnStride' | 'toleranceSeconds' | 'knn'>,
+) {
+  const { dataset, classes, split } = setup;
+  const modelFps = resolveInputConfig(input).fps;
+  const stride = options.knnStride ?? Math.max(1, Math.round(dataset.fps / modelFps));
+  if (!(Number.isInteger(stride) && stride >= 1))
+    throw new Error(`knnStride = ${stride}, expected an integer >= 1`);
+  return {
+    stride,
+    tolerance: Math.round((options.toleranceSeconds ?? 1) * dataset.fps),
+    knn: options.knn ?? KNN_DEFAULTS,
+    train: prepare(dataset, split.train, classes, input),
+    test: prepare(dataset, split.test, classes, input),
+  };
+}
+
+/** A model folder's three views of every prepared sequence: motif tokens, atom tokens, both levels. */
+async function scoreModel(
+  dir: string,
+  train: readonly Prepared[],
+  test: readonly Prepared[],
+  stride: number,
+  tolerance: number,
+  signal?: AbortSignal,
+): Promise<{ motifs: MethodScore; atoms: MethodScore; levels: MethodScore }> {
+  const out = { motifs: new MethodScore(), atoms: new MethodScore(), levels: new MethodScore() };
+  const ex = await loadMotifExtractor(dir);
+  try {
+    for (const [side, list] of [
+      ['train', train],
+      ['test', test],
+    ] as const) {
+      for (const p of list) {
+        throwIfAborted(signal);
+        const fr = await ex.frameRepresentations(p.ds.sequence);
+        const motifs = { dim: fr.motifDim, rep: fr.motif, segments: fr.motifs };
+        out.motifs.add(side, p, motifs, stride, tolerance);
+        const atoms = { dim: fr.atomDim, rep: fr.atom, segments: fr.atoms };
+        out.atoms.add(side, p, atoms, stride, tolerance);
+        const levels = concatLevels(fr.atom, fr.atomDim, fr.motif, fr.motifDim, fr.frames);
+        const both = { dim: fr.atomDim + fr.motifDim, rep: levels, segments: fr.motifs };
+        out.levels.add(side, p, both, stride, tolerance);
+      }
+    }
+  } finally {
+    await ex.dispose();
+  }
+  return out;
+}
+
 /** Trains a4mer and jepa, scores all four methods (see the file comment). */
 export async function evaluateMotifs(
   datasetDir: string,
@@ -217,14 +270,7 @@ export async function evaluateMotifs(
   const setup = evalSetup(datasetDir, options);
   const { dataset, classes, split, seed, resolved } = setup;
   const input = resolved.input;
-  const modelFps = resolveInputConfig(input).fps;
-  const stride = options.knnStride ?? Math.max(1, Math.round(dataset.fps / modelFps));
-  if (!(Number.isInteger(stride) && stride >= 1))
-    throw new Error(`knnStride = ${stride}, expected an integer >= 1`);
-  const tolerance = Math.round((options.toleranceSeconds ?? 1) * dataset.fps);
-  const knn = options.knn ?? KNN_DEFAULTS;
-  const train = prepare(dataset, split.train, classes, input);
-  const test = prepare(dataset, split.test, classes, input);
+  const { stride, tolerance, knn, train, test } = scoringSetup(setup, input, options);
 
   const scores = Object.fromEntries(MOTIF_EVAL_METHODS.map((m) => [m, new MethodScore()])) as Record<
     MotifEvalMethod,
@@ -244,32 +290,10 @@ export async function evaluateMotifs(
     );
     trainSecondsByMethod[method] = r.trainSeconds;
     progress((i + 1) * 0.45, `${method}: extracting motifs`);
-    const ex = await loadMotifExtractor(dir);
-    try {
-      for (const [side, list] of [
-        ['train', train],
-        ['test', test],
-      ] as const) {
-        for (const p of list) {
-          throwIfAborted(signal);
-          const fr = await ex.frameRepresentations(p.ds.sequence);
-          scores[method].add(
-            side,
-            p,
-            { dim: fr.motifDim, rep: fr.motif, segments: fr.motifs },
-            stride,
-            tolerance,
-          );
-          const atoms = { dim: fr.atomDim, rep: fr.atom, segments: fr.atoms };
-          atomScores[method].add(side, p, atoms, stride, tolerance);
-          const levels = concatLevels(fr.atom, fr.atomDim, fr.motif, fr.motifDim, fr.frames);
-          const both = { dim: fr.atomDim + fr.motifDim, rep: levels, segments: fr.motifs };
-          levelScores[method].add(side, p, both, stride, tolerance);
-        }
-      }
-    } finally {
-      await ex.dispose();
-    }
+    const m = await scoreModel(dir, train, test, stride, tolerance, signal);
+    scores[method] = m.motifs;
+    atomScores[method] = m.atoms;
+    levelScores[method] = m.levels;
   }
   progress(0.92, 'scoring');
   const a4mer = scores.a4mer.figures(classes.length, knn);
@@ -333,5 +357,65 @@ export async function evaluateMotifs(
     clipLength: L,
     steps: resolved.steps,
     seed,
+  };
+}
+
+export interface MotifModelEvalResult {
+  dataset: string;
+  /** the model folder scored */
+  model: string;
+  /** its motif tokens (what the full evaluation reports as a4mer), atom tokens, and both levels */
+  views: Record<'motifs' | 'atoms' | 'levels', MethodFigures>;
+  /** leave-one-training-subject-out k-NN top-1 / top-3 of each view (what to tune on) */
+  validation: Record<'motifs' | 'atoms' | 'levels', { knnTop1: number; knnTop3: number; folds: number }>;
+  split: { rule: string; trainSubjects: string[]; testSubjects: string[] };
+  frames: { knnStride: number; gallery: number; queries: number };
+}
+
+/**
+ * Scores one trained model folder (a `studio motifs train` model, or a method folder of an evaluation)
+ * on a labeled dataset with the same split and k-NN as evaluateMotifs, without training anything: how a
+ * model trained elsewhere, or with other options, does on these labels. The model must have the
+ * dataset's joints (extraction says which differ).
+ */
+export async function evaluateMotifModel(
+  datasetDir: string,
+  modelDir: string,
+  options: Pick<
+    MotifEvalOptions,
+    'trainFraction' | 'trainSubjects' | 'knnStride' | 'knn' | 'toleranceSeconds' | 'signal'
+  > = {},
+): Promise<MotifModelEvalResult> {
+  const dataset = readSkeletonDataset(datasetDir);
+  const classes = labelVocabulary(dataset);
+  if (classes.length === 0) throw new Error(`${datasetDir}: the dataset has no labels to evaluate against`);
+  const split = splitBySubject(datasetSequences(dataset), {
+    label: dataset.name,
+    trainFraction: options.trainFraction,
+    trainSubjects: options.trainSubjects,
+  });
+  const input = readVocabulary(modelDir).input;
+  const { stride, tolerance, knn, train, test } = scoringSetup({ dataset, classes, split }, input, options);
+  const m = await scoreModel(modelDir, train, test, stride, tolerance, options.signal);
+  const views = { motifs: m.motifs, atoms: m.atoms, levels: m.levels };
+  return {
+    dataset: dataset.name,
+    model: modelDir,
+    views: {
+      motifs: views.motifs.figures(classes.length, knn),
+      atoms: views.atoms.figures(classes.length, knn),
+      levels: views.levels.figures(classes.length, knn),
+    },
+    validation: {
+      motifs: views.motifs.validation(classes.length, knn),
+      atoms: views.atoms.validation(classes.length, knn),
+      levels: views.levels.validation(classes.length, knn),
+    },
+    split: { rule: split.rule, trainSubjects: split.trainSubjects, testSubjects: split.testSubjects },
+    frames: {
+      knnStride: stride,
+      gallery: m.motifs.labels.train.length,
+      queries: m.motifs.labels.test.length,
+    },
   };
 }

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SkeletonDataset, writeSkeletonDataset } from '../../main/capture/skeleton-dataset';
-import { evaluateMotifs, trainEvalModel, type MotifEvalResult } from '../../main/motifs/eval-motifs';
+import {
+  evaluateMotifModel,
+  evaluateMotifs,
+  trainEvalModel,
+  type MotifEvalResult,
+} from '../../main/motifs/eval-motifs';
 import { clipMeans, concatLevels, skippedFrames } from '../../main/motifs/eval-scores';
 import type { A4MerTrainOverrides } from '../../main/motifs/train-options';
 import { TINY_A4MER_NET } from './motif-fixtures';
@@ -144,6 +149,18 @@ describe('evaluateMotifs', () => {
     expect(again.diagnostics).toEqual(result.diagnostics);
     expect(performance.now() - t0).toBeLessThan(60_000);
   }, 60_000);
+
+  it('scores one model folder alone (--model) exactly as the full evaluation did', async () => {
+    const r = await evaluateMotifModel(datasetDir, join(workDir, 'a4mer'));
+    expect(r.views.motifs).toEqual(result.methods.a4mer);
+    expect(r.views.atoms).toEqual(result.diagnostics.a4merAtoms);
+    expect(r.views.levels).toEqual(result.diagnostics.a4merLevels);
+    expect(r.validation.motifs).toEqual(result.validation.a4mer);
+    expect(r.split.trainSubjects).toEqual(result.split.trainSubjects);
+    await expect(evaluateMotifModel(datasetDir, join(workDir, 'none'))).rejects.toThrow(
+      /none.vocabulary\.json: not found/,
+    );
+  });
 
   it('a method trained alone (--train-only) is what the full evaluation trains', async () => {
     const options = { steps: { stage1: 4, stage2: 3, joint: 3 }, seed: 3, train: TINY, workDir: tempDir() };
