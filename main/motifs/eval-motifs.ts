@@ -151,8 +151,11 @@ function prepare(
 const frameSegments = (F: number, L: number): Segment[] =>
   Array.from({ length: Math.ceil(F / L) }, (_, i) => ({ start: i * L, end: Math.min(F, (i + 1) * L) }));
 
-/** What training and scoring share: the dataset, its split by subject, the training options. */
-function evalSetup(datasetDir: string, options: MotifEvalOptions) {
+/** The labeled dataset, its label vocabulary and its split by subject. */
+function datasetSplit(
+  datasetDir: string,
+  options: Pick<MotifEvalOptions, 'trainFraction' | 'trainSubjects'>,
+) {
   const dataset = readSkeletonDataset(datasetDir);
   const classes = labelVocabulary(dataset);
   if (classes.length === 0) throw new Error(`${datasetDir}: the dataset has no labels to evaluate against`);
@@ -161,6 +164,12 @@ function evalSetup(datasetDir: string, options: MotifEvalOptions) {
     trainFraction: options.trainFraction,
     trainSubjects: options.trainSubjects,
   });
+  return { dataset, classes, split };
+}
+
+/** What training and scoring share: the dataset, its split by subject, the training options. */
+function evalSetup(datasetDir: string, options: MotifEvalOptions) {
+  const { dataset, classes, split } = datasetSplit(datasetDir, options);
   const seed = options.seed ?? 1;
   const base: A4MerTrainOverrides = {
     ...options.train,
@@ -386,14 +395,7 @@ export async function evaluateMotifModel(
     'trainFraction' | 'trainSubjects' | 'knnStride' | 'knn' | 'toleranceSeconds' | 'signal'
   > = {},
 ): Promise<MotifModelEvalResult> {
-  const dataset = readSkeletonDataset(datasetDir);
-  const classes = labelVocabulary(dataset);
-  if (classes.length === 0) throw new Error(`${datasetDir}: the dataset has no labels to evaluate against`);
-  const split = splitBySubject(datasetSequences(dataset), {
-    label: dataset.name,
-    trainFraction: options.trainFraction,
-    trainSubjects: options.trainSubjects,
-  });
+  const { dataset, classes, split } = datasetSplit(datasetDir, options);
   const input = readVocabulary(modelDir).input;
   const { stride, tolerance, knn, train, test } = scoringSetup({ dataset, classes, split }, input, options);
   const m = await scoreModel(modelDir, train, test, stride, tolerance, options.signal);
