@@ -1,6 +1,7 @@
 import type { KeypointAdjustment, KeypointCalibration } from '../../preload/api';
 import type { BodyModel } from '../body/model';
 import type { KeypointMap } from '../body/landmarks';
+import { choleskyLower } from './prior/gmm';
 
 /**
  * Per-session keypoint regressor calibration. A detector's keypoints are not the model's joints: an
@@ -172,25 +173,24 @@ function solveAffine(
   return choleskySolve(A, b, m);
 }
 
+/**
+ * x = A^-1 b for the SPD system of solveAffine (ridge > 0 keeps it so), by gmm.ts's Cholesky factor and
+ * two triangular solves; a system that is not positive definite (no ridge, degenerate frames) gives
+ * zero weights, the keypoint's default map.
+ */
 function choleskySolve(A: Float64Array, b: Float64Array, m: number): number[] {
-  const L = new Float64Array(m * m);
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * m + j];
-      for (let p = 0; p < j; p++) s -= L[i * m + p] * L[j * m + p];
-      L[i * m + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / L[j * m + j];
-    }
+  const x = new Array<number>(m).fill(0);
+  if (!choleskyLower(A, m)) return x;
   const y = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     let s = b[i];
-    for (let p = 0; p < i; p++) s -= L[i * m + p] * y[p];
-    y[i] = s / L[i * m + i];
+    for (let p = 0; p < i; p++) s -= A[i * m + p] * y[p];
+    y[i] = s / A[i * m + i];
   }
-  const x = new Array<number>(m).fill(0);
   for (let i = m - 1; i >= 0; i--) {
     let s = y[i];
-    for (let p = i + 1; p < m; p++) s -= L[p * m + i] * x[p];
-    x[i] = s / L[i * m + i];
+    for (let p = i + 1; p < m; p++) s -= A[p * m + i] * x[p];
+    x[i] = s / A[i * m + i];
   }
   return x;
 }
