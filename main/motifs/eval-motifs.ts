@@ -234,7 +234,12 @@ function scoringSetup(
   };
 }
 
-/** A model folder's three views of every prepared sequence: motif tokens, atom tokens, both levels. */
+/** A model folder's three views of the sequences: motif tokens, atom tokens, both levels. */
+type ModelScores = Record<ModelView, MethodScore>;
+export type ModelView = 'motifs' | 'atoms' | 'levels';
+const MODEL_VIEWS: readonly ModelView[] = ['motifs', 'atoms', 'levels'];
+
+/** Scores every prepared sequence through one model folder, in its three views. */
 async function scoreModel(
   dir: string,
   train: readonly Prepared[],
@@ -242,8 +247,8 @@ async function scoreModel(
   stride: number,
   tolerance: number,
   signal?: AbortSignal,
-): Promise<{ motifs: MethodScore; atoms: MethodScore; levels: MethodScore }> {
-  const out = { motifs: new MethodScore(), atoms: new MethodScore(), levels: new MethodScore() };
+): Promise<ModelScores> {
+  const out: ModelScores = { motifs: new MethodScore(), atoms: new MethodScore(), levels: new MethodScore() };
   const ex = await loadMotifExtractor(dir);
   try {
     for (const [side, list] of [
@@ -281,12 +286,7 @@ export async function evaluateMotifs(
   const input = resolved.input;
   const { stride, tolerance, knn, train, test } = scoringSetup(setup, input, options);
 
-  const scores = Object.fromEntries(MOTIF_EVAL_METHODS.map((m) => [m, new MethodScore()])) as Record<
-    MotifEvalMethod,
-    MethodScore
-  >;
-  const atomScores = { a4mer: new MethodScore(), jepa: new MethodScore() };
-  const levelScores = { a4mer: new MethodScore(), jepa: new MethodScore() };
+  const models = {} as Record<'a4mer' | 'jepa', ModelScores>;
   const trainSecondsByMethod = { a4mer: 0, jepa: 0 };
   const trainingSequences = split.train.map((s) => s.sequence);
   const learned = ['a4mer', 'jepa'] as const;
@@ -299,12 +299,15 @@ export async function evaluateMotifs(
     );
     trainSecondsByMethod[method] = r.trainSeconds;
     progress((i + 1) * 0.45, `${method}: extracting motifs`);
-    const m = await scoreModel(dir, train, test, stride, tolerance, signal);
-    scores[method] = m.motifs;
-    atomScores[method] = m.atoms;
-    levelScores[method] = m.levels;
+    models[method] = await scoreModel(dir, train, test, stride, tolerance, signal);
   }
   progress(0.92, 'scoring');
+  const scores: Record<MotifEvalMethod, MethodScore> = {
+    a4mer: models.a4mer.motifs,
+    jepa: models.jepa.motifs,
+    raw: new MethodScore(),
+    clip: new MethodScore(),
+  };
   const a4mer = scores.a4mer.figures(classes.length, knn);
   const L = Math.max(1, Math.round(a4mer.sl));
   for (const [side, list] of [
@@ -331,17 +334,17 @@ export async function evaluateMotifs(
     dataset: dataset.name,
     methods,
     diagnostics: {
-      a4merAtoms: atomScores.a4mer.figures(classes.length, knn),
-      jepaAtoms: atomScores.jepa.figures(classes.length, knn),
-      a4merLevels: levelScores.a4mer.figures(classes.length, knn),
-      jepaLevels: levelScores.jepa.figures(classes.length, knn),
+      a4merAtoms: models.a4mer.atoms.figures(classes.length, knn),
+      jepaAtoms: models.jepa.atoms.figures(classes.length, knn),
+      a4merLevels: models.a4mer.levels.figures(classes.length, knn),
+      jepaLevels: models.jepa.levels.figures(classes.length, knn),
     },
     validation: {
       ...Object.fromEntries(MOTIF_EVAL_METHODS.map((m) => [m, scores[m].validation(classes.length, knn)])),
-      a4merAtoms: atomScores.a4mer.validation(classes.length, knn),
-      jepaAtoms: atomScores.jepa.validation(classes.length, knn),
-      a4merLevels: levelScores.a4mer.validation(classes.length, knn),
-      jepaLevels: levelScores.jepa.validation(classes.length, knn),
+      a4merAtoms: models.a4mer.atoms.validation(classes.length, knn),
+      jepaAtoms: models.jepa.atoms.validation(classes.length, knn),
+      a4merLevels: models.a4mer.levels.validation(classes.length, knn),
+      jepaLevels: models.jepa.levels.validation(classes.length, knn),
     },
     trainSeconds: trainSecondsByMethod.a4mer + trainSecondsByMethod.jepa,
     trainSecondsByMethod,
@@ -374,9 +377,9 @@ export interface MotifModelEvalResult {
   /** the model folder scored */
   model: string;
   /** its motif tokens (what the full evaluation reports as a4mer), atom tokens, and both levels */
-  views: Record<'motifs' | 'atoms' | 'levels', MethodFigures>;
+  views: Record<ModelView, MethodFigures>;
   /** leave-one-training-subject-out k-NN top-1 / top-3 of each view (what to tune on) */
-  validation: Record<'motifs' | 'atoms' | 'levels', { knnTop1: number; knnTop3: number; folds: number }>;
+  validation: Record<ModelView, { knnTop1: number; knnTop3: number; folds: number }>;
   split: { rule: string; trainSubjects: string[]; testSubjects: string[] };
   frames: { knnStride: number; gallery: number; queries: number };
 }
@@ -399,20 +402,13 @@ export async function evaluateMotifModel(
   const input = readVocabulary(modelDir).input;
   const { stride, tolerance, knn, train, test } = scoringSetup({ dataset, classes, split }, input, options);
   const m = await scoreModel(modelDir, train, test, stride, tolerance, options.signal);
-  const views = { motifs: m.motifs, atoms: m.atoms, levels: m.levels };
+  const per = <T>(f: (score: MethodScore) => T) =>
+    Object.fromEntries(MODEL_VIEWS.map((v) => [v, f(m[v])])) as Record<ModelView, T>;
   return {
     dataset: dataset.name,
     model: modelDir,
-    views: {
-      motifs: views.motifs.figures(classes.length, knn),
-      atoms: views.atoms.figures(classes.length, knn),
-      levels: views.levels.figures(classes.length, knn),
-    },
-    validation: {
-      motifs: views.motifs.validation(classes.length, knn),
-      atoms: views.atoms.validation(classes.length, knn),
-      levels: views.levels.validation(classes.length, knn),
-    },
+    views: per((x) => x.figures(classes.length, knn)),
+    validation: per((x) => x.validation(classes.length, knn)),
     split: { rule: split.rule, trainSubjects: split.trainSubjects, testSubjects: split.testSubjects },
     frames: {
       knnStride: stride,
