@@ -10,8 +10,9 @@ import {
 import type { CameraInfo, FootPoseBlock, VideoInfo } from '../../../preload/api';
 import { drawFootCorners } from '../foot-overlay';
 import { PoseStatusStrip } from './PoseStatusStrip';
-import { errorMessage, getApi } from '../api-client';
+import { errorMessage } from '../api-client';
 import { useKeypointOverlay } from './useKeypointOverlay';
+import { useMediaUrl } from './useMediaUrl';
 import { usePlayerKeys } from './usePlayerKeys';
 
 interface Props {
@@ -46,14 +47,13 @@ export function Player({
   layers,
   ref,
 }: Props) {
-  const api = getApi();
   const videoRef = useRef<HTMLVideoElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [src, setSrc] = useState<string | null>(null);
   const startAt = Math.min(Math.max(0, info.frameCount - 1), Math.max(0, initialFrame));
   const [frame, setFrame] = useState(startAt);
   const [playing, setPlaying] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const src = useMediaUrl(sessionId, camera.id, setError);
   // The frame lives in a ref too: video callbacks and key repeats must see the latest value at once,
   // not the one from the last render.
   const frameRef = useRef(startAt);
@@ -135,17 +135,6 @@ export function Player({
       seekTo(frameOf(v.currentTime));
     }
   }, [frameCount, frameOf, seekTo, timeOf]);
-
-  useEffect(() => {
-    let live = true;
-    api.call('mediaUrl', { sessionId, cameraId: camera.id }).then(
-      (r) => live && setSrc(r.url),
-      (err: unknown) => live && setError(errorMessage(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, sessionId, camera.id]);
 
   // Native video events keep our state in step with what the element really does.
   useEffect(() => {

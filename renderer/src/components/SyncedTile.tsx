@@ -1,8 +1,8 @@
 import { memo, useEffect, useRef, useState } from 'react';
 import type { CameraInfo, VideoInfo } from '../../../preload/api';
-import { errorMessage, getApi } from '../api-client';
 import { frameOfTime, type SyncClock } from '../sync-clock';
 import { useKeypointOverlay } from './useKeypointOverlay';
+import { useMediaUrl } from './useMediaUrl';
 
 interface Props {
   sessionId: number;
@@ -19,25 +19,13 @@ interface Props {
  * written straight to the DOM: ten tiles re-rendering at 60 frames a second would be the bottleneck.
  */
 export const SyncedTile = memo(function SyncedTile({ sessionId, camera, video: info, clock, onOpen }: Props) {
-  const api = getApi();
   const videoRef = useRef<HTMLVideoElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const readoutRef = useRef<HTMLSpanElement>(null);
-  const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const src = useMediaUrl(sessionId, camera.id, setError);
   const paint = useKeypointOverlay(sessionId, camera, setError);
   const fps = info.fpsNum / info.fpsDen;
-
-  useEffect(() => {
-    let live = true;
-    api.call('mediaUrl', { sessionId, cameraId: camera.id }).then(
-      (r) => live && setSrc(r.url),
-      (err: unknown) => live && setError(errorMessage(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, sessionId, camera.id]);
 
   useEffect(() => {
     const v = videoRef.current;
