@@ -4,8 +4,10 @@ import type { JobInfo } from '../../preload/api';
 import { dispatch } from '../api/handlers';
 import type { MotifExtractJobResult } from '../motifs/extract-job';
 import type { MotifTrainJobResult } from '../motifs/train-job';
+import { TRAIN_PHASES } from '../motifs/train-options';
 import { buildDemoMotifModel, DEMO_MOTIF_MODEL } from '../motifs/shipped-models';
 import { DEFAULT_MODEL_FILE } from './body-commands';
+import { DEFAULT_STEPS, parseSteps } from './motifs-eval-command';
 import { followJob, Output, progressBar } from './output';
 import { findAppRoot } from './paths';
 import { resolveSessionArg, withLibrary, type CliGlobals as Globals } from './library-context';
@@ -27,15 +29,6 @@ function idOption(name: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** "2000,1000,1000" -> [N1, N2, N3]. */
-function stepsOption(value: string | undefined): number[] | undefined {
-  if (value === undefined) return undefined;
-  const parts = value.split(',');
-  if (parts.length !== 3 || !parts.every((p) => /^\d+$/.test(p.trim()) && Number(p) >= 1))
-    throw new Error(`--steps: "${value}" is not three whole numbers >= 1 (N1,N2,N3)`);
-  return parts.map(Number);
-}
-
 /** Follows a job (a bar on stderr, or quietly with --json); the finished job, or null after printing why. */
 async function runJob(ctx: AppContext, out: Output, job: JobInfo): Promise<JobInfo | null> {
   const done = out.json ? await ctx.runner.waitFor(job.id) : await followJob(ctx, job.id);
@@ -53,13 +46,14 @@ export function registerMotifsCommands(program: Command, globals: () => Globals)
     .option('--dataset <dir>', 'a labeled skeleton dataset folder (repeatable)', collect, [])
     .option('--session <id>', 'a session (id or folder) with a fit (repeatable)', collect, [])
     .option('--name <name>', 'the model name')
-    .option('--steps <n1,n2,n3>', 'training steps of stage 1, stage 2, joint (default 2000,1000,1000)')
+    .option('--steps <n1,n2,n3>', `training steps of stage 1, stage 2, joint (default ${DEFAULT_STEPS})`)
     .option('--model <id>', 'resume this unfinished model from its checkpoint')
     .action((o: TrainOptions) =>
       withLibrary(globals(), async (ctx, out) => {
         const sessionIds: number[] = [];
         for (const s of o.session) sessionIds.push(await resolveSessionArg(ctx, s));
-        const steps = stepsOption(o.steps);
+        const parsed = o.steps === undefined ? undefined : parseSteps(o.steps);
+        const steps = parsed && TRAIN_PHASES.map((p) => parsed[p]);
         const modelId = idOption('model', o.model);
         const job = (await dispatch(ctx, 'trainMotifModel', {
           ...(o.dataset.length > 0 ? { datasets: o.dataset } : {}),

@@ -7,7 +7,12 @@ import {
   MOTIF_EVAL_METHODS,
   trainEvalModel,
 } from '../motifs/eval-motifs';
-import type { A4MerTrainOverrides, TrainPhase } from '../motifs/train-options';
+import {
+  A4MER_TRAIN_DEFAULTS,
+  type A4MerTrainOverrides,
+  TRAIN_PHASES,
+  type TrainPhase,
+} from '../motifs/train-options';
 import { Output, progressBar } from './output';
 
 export interface MotifsEvalFlags {
@@ -30,7 +35,7 @@ export function registerMotifsEvalOptions(program: Command): void {
     .option('--dataset <dir>', 'motifs: labeled skeleton dataset folder (generic format)')
     .option(
       '--steps <n1,n2,n3>',
-      'motifs: training steps of stage 1, stage 2, joint (default 2000,1000,1000)',
+      `motifs: training steps of stage 1, stage 2, joint (default ${DEFAULT_STEPS})`,
     )
     .option('--seed <n>', 'motifs: training seed', '1')
     .option('--resume', 'motifs: continue the trainings in the work folder (finished ones are reused)')
@@ -49,11 +54,14 @@ export function registerMotifsEvalOptions(program: Command): void {
     );
 }
 
+/** The default training steps as `--steps` spells them: "N1,N2,N3". */
+export const DEFAULT_STEPS = TRAIN_PHASES.map((p) => A4MER_TRAIN_DEFAULTS.steps[p]).join(',');
+
 /** "60,30,30" -> {stage1, stage2, joint}; an Error names the flag and the value. */
 export function parseSteps(text: string): Record<TrainPhase, number> {
   const parts = text.split(',').map((s) => s.trim());
   if (parts.length !== 3 || !parts.every((p) => /^\d+$/.test(p) && Number(p) >= 1))
-    throw new Error(`--steps must be three integers >= 1 like 2000,1000,1000, got "${text}"`);
+    throw new Error(`--steps must be three integers >= 1 like ${DEFAULT_STEPS}, got "${text}"`);
   const [stage1, stage2, joint] = parts.map(Number);
   return { stage1, stage2, joint };
 }
