@@ -93,6 +93,7 @@ export interface A4MerTrainOptions {
  * take about 48 min, plus seconds for mining. N1 was 2000 until chosen on the `validation` k-NN of
  * `eval motifs` on UTKinect's training subjects: stage 1 x2 lifted motif tokens 0.428 -> 0.615, while
  * joint x2 and x4 (2000/1000/2000, 2000/1000/4000) gave 0.558 and 0.563 and stage 2 x3 nothing.
+ * Stage 1 x4 (8000) gave 0.620: not worth twice the time.
  */
 export const A4MER_TRAIN_DEFAULTS: Readonly<A4MerTrainOptions> = {
   input: {},
