@@ -127,11 +127,13 @@ export function resolveSkeleton(
 }
 
 /**
- * Model input (main/motifs/preprocess.ts). Per frame the feature vector has D = 3J + 4 values:
+ * Model input (main/motifs/preprocess.ts). Per frame the feature vector has D = 3J + 4 values
+ * (6J + 5 with `velocity`):
  * - 3J: root-relative pose in the body's heading frame, divided by the body scale: for joint j,
  *   R_t^T (p_j - r_t) / s, components (right, forward, up);
  * - 4: root motion: horizontal root velocity (right, forward) in the heading frame of that frame
  *   (s per second), yaw rate about +Z (rad/s, counter-clockwise positive), root height above the floor (s).
+ * - with `velocity`, 3J + 1 more: the central difference of the 3J pose values and of the root height (s/s).
  * Heading, velocity and yaw rate are central differences at the model rate (one-sided at the ends).
  * All of it is invariant to translating the sequence, rotating it about Z and scaling it.
  * Body scale s: the median over frames of the root-to-neck distance. The trunk is nearly rigid (arm and
@@ -169,6 +171,15 @@ export interface A4MerInputConfig {
    * this): catches y-up input (BVH/AMC/Kinect files not converted to the world convention). 0 disables.
    */
   minUprightCosine: number;
+  /**
+   * Append the pose velocity to each frame: the time derivative (central difference at the model rate,
+   * body scales per second) of the 3J root-relative pose features and of the root height, D = 6J + 5.
+   * Why: the pose alone is the same whether a motion runs forward or backward (sitting down and
+   * standing up pass through the same postures), and a segment token built by max-pool and attention
+   * over its frames barely depends on their order; a velocity makes the direction a property of each
+   * frame. Vocabularies written before this option read as false.
+   */
+  velocity: boolean;
 }
 
 export const A4MER_INPUT_DEFAULTS: Readonly<A4MerInputConfig> = {
@@ -180,6 +191,7 @@ export const A4MER_INPUT_DEFAULTS: Readonly<A4MerInputConfig> = {
   floor: 'lowest-joint',
   floorQuantile: 0.05,
   minUprightCosine: 0.3,
+  velocity: false,
 };
 
 /**
@@ -226,6 +238,7 @@ export function resolveInputConfig(overrides: Partial<A4MerInputConfig> = {}): A
   check(isCount(c.windowFrames, 1), 'input', 'windowFrames', c.windowFrames, 'an integer >= 1');
   check(isCount(c.stride, 1), 'input', 'stride', c.stride, 'an integer >= 1');
   check(typeof c.antiAlias === 'boolean', 'input', 'antiAlias', c.antiAlias, 'true or false');
+  check(typeof c.velocity === 'boolean', 'input', 'velocity', c.velocity, 'true or false');
   check(
     c.floor === 'world' || c.floor === 'lowest-joint',
     'input',

@@ -58,7 +58,11 @@ export function skippedFrames(
   return out;
 }
 
-/** Raw features (preprocess.ts, D = 3J + 4) of every source frame: preprocessing at the source rate. */
+/**
+ * Raw features (preprocess.ts, D = 3J + 4) of every source frame: preprocessing at the source rate.
+ * Always the pose without its velocity (the "raw pose frames" baseline stays the same whatever input
+ * options the model was trained with).
+ */
 export function rawFrameFeatures(
   seq: A4MerSequence,
   input: Partial<A4MerInputConfig> = {},
@@ -73,6 +77,7 @@ export function rawFrameFeatures(
     antiAlias: false,
     windowFrames: W,
     stride: W,
+    velocity: false,
   });
   const D = pre.D;
   const features = new Float32Array(pre.frames * D);
@@ -190,12 +195,7 @@ export class MethodScore {
   }
 
   figures(classes: number, knn: KnnOptions): MethodFigures {
-    const rows = knnRows(
-      concatFloat32(this.reps.train),
-      concatFloat32(this.reps.test),
-      this.dim,
-      knn.center,
-    );
+    const rows = knnRows(concatFloat32(this.reps.train), concatFloat32(this.reps.test), this.dim, knn.center);
     const r = knnRecognition(
       rows.gallery,
       Int32Array.from(this.labels.train),

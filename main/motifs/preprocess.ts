@@ -9,7 +9,7 @@ import {
 /**
  * A4Mer model input: joint positions (any rate, any skeleton; metres, world Z up) -> resampled to the
  * model rate, cut into fixed windows, normalised (root-relative pose in the heading frame, root motion,
- * body scale). The feature layout (D = 3J + 4) and every default are documented in config.ts.
+ * body scale, optionally the pose velocity). The feature layout (D = 3J + 4, or 6J + 5) and every default are documented in config.ts.
  */
 
 /** A joint-position sequence; the field names match main/body/motion/joint-positions.ts. */
@@ -47,7 +47,7 @@ export interface A4MerInput {
   source: string;
   skeleton: A4MerSkeletonSpec;
   joints: number;
-  /** feature size per frame: 3 * joints + 4 */
+  /** feature size per frame: featureDimension(joints, velocity) */
   D: number;
   /** model frame rate and the source's */
   fps: number;
@@ -64,9 +64,9 @@ export interface A4MerInput {
   windows: A4MerWindow[];
 }
 
-/** Feature size per frame for J joints: the pose (3J) and the root motion (4). */
-export function featureDimension(joints: number): number {
-  return 3 * joints + 4;
+/** Feature size per frame for J joints: the pose (3J), the root motion (4), with `velocity` their rates (3J + 1). */
+export function featureDimension(joints: number, velocity = false): number {
+  return velocity ? 6 * joints + 5 : 3 * joints + 4;
 }
 
 function inputError(source: string, problem: string): Error {
@@ -226,6 +226,23 @@ function rate(x: Float64Array, N: number, stride: number, c: number, t: number, 
 }
 
 /**
+ * The `velocity` features (config.ts): rates of the 3J pose values and of the root height (feature
+ * 3J + 3) of every frame, written after the 3J + 4 base features; central differences as `rate`.
+ */
+function poseVelocity(f: Float32Array, N: number, D: number, J: number, fps: number): void {
+  const base = 3 * J + 4;
+  for (let t = 0; t < N; t++) {
+    const a = Math.max(t - 1, 0);
+    const b = Math.min(t + 1, N - 1);
+    const k = b > a ? fps / (b - a) : 0;
+    for (let c = 0; c <= 3 * J; c++) {
+      const src = c < 3 * J ? c : 3 * J + 3; // the pose values, then the root height
+      f[t * D + base + c] = (f[b * D + src] - f[a * D + src]) * k;
+    }
+  }
+}
+
+/**
  * A sequence -> model input: validation, resampling to cfg.fps, skeleton, scale, floor, heading, the
  * features of every model frame (N x D, config.ts), then windows of cfg.windowFrames every cfg.stride
  * frames (the last one padded), each with its mask and canonical trajectories.
@@ -280,7 +297,7 @@ export function preprocessSequence(
   const heading = new Float64Array(N);
   headingAngles(pos, N, J, ix, s, heading);
 
-  const D = featureDimension(J);
+  const D = featureDimension(J, cfg.velocity);
   const features = new Float32Array(N * D);
   for (let t = 0; t < N; t++) {
     const cs = Math.cos(heading[t]);
@@ -303,6 +320,7 @@ export function preprocessSequence(
     features[o + 3 * J + 2] = rate(heading, N, 1, 0, t, cfg.fps);
     features[o + 3 * J + 3] = (root[3 * t + 2] - floor) / s;
   }
+  if (cfg.velocity) poseVelocity(features, N, D, J, cfg.fps);
 
   const windows: A4MerWindow[] = [];
   const W = cfg.windowFrames;

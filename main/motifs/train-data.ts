@@ -25,7 +25,7 @@ export interface TrainWindow {
 }
 
 export interface PreparedLibrary {
-  /** features per frame (3J + 4) */
+  /** features per frame (3J + 4, or 6J + 5 with input.velocity) */
   D: number;
   /** frames per window */
   T: number;

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type A4MerAtomConfig, type A4MerInputConfig, resolveAtomConfig, resolveInputConfig } from './config';
 import type { KMeansCodebook } from './kmeans';
+import { featureDimension } from './preprocess';
 import type { A4MerFamilyConfig, A4MerKMeansConfig, A4MerPatternConfig } from './mining-config';
 import { resolveStageConfig, type StageConfig } from './model/config';
 
@@ -84,7 +85,10 @@ export function parseVocabulary(text: string, file: string): A4MerVocabulary {
       return fail(file, `${what}: ${(e as Error).message}`);
     }
   };
-  const input = wrap('input', () => resolveInputConfig(raw.input as Partial<A4MerInputConfig>));
+  // Vocabularies written before the velocity option had none: read as without it.
+  const input = wrap('input', () =>
+    resolveInputConfig({ velocity: false, ...(raw.input as Partial<A4MerInputConfig>) }),
+  );
   const atoms = wrap('atoms', () => resolveAtomConfig(raw.atoms as Partial<A4MerAtomConfig>));
   const stage1 = wrap('stage1', () => resolveStageConfig(raw.stage1 as StageConfig));
   const stage2 = wrap('stage2', () => resolveStageConfig(raw.stage2 as StageConfig));
@@ -93,11 +97,9 @@ export function parseVocabulary(text: string, file: string): A4MerVocabulary {
   const joints = raw.joints;
   if (!Array.isArray(joints) || joints.length === 0 || !joints.every((j) => typeof j === 'string'))
     fail(file, 'joints must be a non-empty list of names');
-  if (3 * joints.length + 4 !== stage1.inputDim)
-    fail(
-      file,
-      `${joints.length} joints give ${3 * joints.length + 4} features, stage1.inputDim is ${stage1.inputDim}`,
-    );
+  const D = featureDimension(joints.length, input.velocity);
+  if (D !== stage1.inputDim)
+    fail(file, `${joints.length} joints give ${D} features, stage1.inputDim is ${stage1.inputDim}`);
   const codebook = readBook(file, 'codebook', raw.codebook, stage1.dModel);
   const families = readBook(file, 'families', raw.families, stage2.dModel);
   const patterns = raw.patterns;

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { readAmc, readAsf } from '../../main/body/motion/asf-amc';
 import { frameSegmentIds, meanAtomLength, windowAtoms } from '../../main/motifs/atoms';
+import { resolveInputConfig } from '../../main/motifs/config';
 import { resolveStageConfig, resolveTrainConfig } from '../../main/motifs/model/config';
 import { buildSegmentLayout } from '../../main/motifs/model/layout';
 import { createStageModel } from '../../main/motifs/model/model';
@@ -86,7 +87,7 @@ export async function benchMotifs(): Promise<Record<string, number | string | nu
   const seq = cmuHour();
   const readSeconds = seconds(t0);
   const J = seq.names.length;
-  const stage = resolveStageConfig({ inputDim: featureDimension(J) });
+  const stage = resolveStageConfig({ inputDim: featureDimension(J, resolveInputConfig().velocity) });
   const model = createStageModel(stage, 1, { parts: ['enc', 'lf'] });
   t0 = performance.now();
   const bytes = exportStageOnnx(model, stage, { stage: 1 });

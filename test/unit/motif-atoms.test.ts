@@ -164,6 +164,56 @@ describe('A4Mer input: windows and normalisation', () => {
     expect(f[3 * J + 3]).toBeCloseTo((0.95 - 0.03) / SCALE, 5);
   });
 
+  it('velocity: D = 6J + 5; the pose is the same played backwards, its velocity flips sign', () => {
+    // Squatting: everything but the ankles and feet goes down 0.3 m and back up, period 4 s.
+    const drop = (t: number): number => -0.15 * (1 - Math.cos((Math.PI / 2) * t));
+    const squat = (t: number, j: number, out: number[]): void => {
+      if (!/Ankle|Foot/.test(NAMES[j])) out[2] = drop(t);
+    };
+    const seq = body(
+      30 * 20 + 1,
+      30,
+      () => [0, 0],
+      () => 0,
+      squat,
+    );
+    const N = 101; // 20 s at 5 fps: model frame k of the reversed clip is frame N - 1 - k of this one
+    const back = new Float64Array(seq.positions.length);
+    for (let f = 0; f < seq.frames; f++)
+      back.set(seq.positions.subarray((seq.frames - 1 - f) * J * 3, (seq.frames - f) * J * 3), f * J * 3);
+    const pose = preprocessSequence(seq);
+    const fwd = preprocessSequence(seq, { velocity: true });
+    const rev = preprocessSequence({ ...seq, positions: back }, { velocity: true });
+    expect(fwd.D).toBe(featureDimension(J, true));
+    expect(fwd.D).toBe(6 * J + 5);
+    expect(fwd.frames).toBe(N);
+    const D = fwd.D;
+    const P = 3 * J + 4;
+    const row = (inp: typeof fwd, k: number): Float32Array =>
+      inp.windows[0].features.subarray(k * D, (k + 1) * D);
+    for (const k of [1, 7, 30, 55, 99]) {
+      const a = row(fwd, k);
+      const b = row(rev, N - 1 - k);
+      // the base features are the ones without the option, and the same backwards
+      expect(maxAbsDiff(a.subarray(0, P), pose.windows[0].features.subarray(k * P, (k + 1) * P))).toBe(0);
+      expect(maxAbsDiff(a.subarray(0, P), b.subarray(0, P))).toBeLessThan(1e-5);
+      // the velocity is their central difference (5 fps: / 0.4 s), and flips played backwards
+      const prev = row(fwd, k - 1);
+      const next = row(fwd, k + 1);
+      for (let c = 0; c < 3 * J; c++) {
+        expect(a[P + c]).toBeCloseTo((next[c] - prev[c]) * 2.5, 4);
+        expect(a[P + c]).toBeCloseTo(-b[P + c], 4);
+      }
+      expect(a[P + 3 * J]).toBeCloseTo((next[3 * J + 3] - prev[3 * J + 3]) * 2.5, 4);
+      expect(a[P + 3 * J]).toBeCloseTo(-b[P + 3 * J], 4);
+    }
+    // Going down (t = 1 s, model frame 5) the root height falls at about 0.15 (pi / 2) m/s.
+    expect(row(fwd, 5)[P + 3 * J]).toBeCloseTo((-0.15 * (Math.PI / 2)) / SCALE, 1);
+    expect(row(fwd, 15)[P + 3 * J]).toBeCloseTo((0.15 * (Math.PI / 2)) / SCALE, 1);
+    // the hands move with the hips: no root-relative velocity
+    expect(row(fwd, 5)[P + 3 * NAMES.indexOf('HandLeft') + 2]).toBeCloseTo(0, 5);
+  });
+
   it('translating, rotating about Z and scaling leaves features, trajectories and atoms unchanged', () => {
     const path = (t: number): [number, number] => [1.5 * Math.sin(0.2 * t), 0.8 * t];
     const seq = body(30 * 40, 30, path, (t) => 0.4 * Math.sin(0.3 * t), swing);

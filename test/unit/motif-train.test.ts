@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -16,7 +16,7 @@ import {
 import { type A4MerTrainResult, trainA4Mer, type TrainLogRow } from '../../main/motifs/train';
 import { CHECKPOINT_FILE } from '../../main/motifs/train-checkpoint';
 import type { A4MerTrainOverrides } from '../../main/motifs/train-options';
-import { readVocabulary } from '../../main/motifs/vocabulary';
+import { readVocabulary, VOCABULARY_FILE } from '../../main/motifs/vocabulary';
 import { TINY_A4MER_NET } from './motif-fixtures';
 import { cleanupTempDirs, SHARED_DATA, tempDir } from './fixtures';
 
@@ -129,6 +129,21 @@ describe('A4Mer training pipeline', () => {
     expect(v.codebook.k).toBeGreaterThan(1);
     expect(v.families.k).toBeGreaterThanOrEqual(1);
     expect(v.joints).toEqual(dataset.joints);
+  });
+
+  it('reads an older vocabulary (no velocity option) as without it; refuses a feature-size mismatch', () => {
+    const raw = JSON.parse(readFileSync(join(fresh.dir, VOCABULARY_FILE), 'utf8'));
+    expect(raw.input.velocity).toBe(false);
+    const dir = tempDir('a4mer-vocab-');
+    delete raw.input.velocity;
+    writeFileSync(join(dir, VOCABULARY_FILE), JSON.stringify(raw));
+    expect(readVocabulary(dir).input.velocity).toBe(false);
+    raw.input.velocity = true;
+    writeFileSync(join(dir, VOCABULARY_FILE), JSON.stringify(raw));
+    const J = raw.joints.length;
+    expect(() => readVocabulary(dir)).toThrow(
+      `${J} joints give ${6 * J + 5} features, stage1.inputDim is ${3 * J + 4}`,
+    );
   });
 
   it('extracts atoms and motifs that tile a test sequence in source frames', async () => {
