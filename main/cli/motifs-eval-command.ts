@@ -122,6 +122,11 @@ export async function runMotifsEval(
             `${(100 * r.validation[view as keyof typeof r.validation].knnTop1).toFixed(1)}%), ` +
             `sl ${f.sl.toFixed(1)} frames, boundary F1 ${f.boundaryF1.toFixed(3)}`,
         );
+      const d = r.direction;
+      out.info(
+        `played backwards (token cosine; two different segments for scale): atoms ${d.atomReversed.toFixed(3)} ` +
+          `(${d.atomOther.toFixed(3)}), motifs ${d.motifReversed.toFixed(3)} (${d.motifOther.toFixed(3)})`,
+      );
       out.result(r);
       return;
     }

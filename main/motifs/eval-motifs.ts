@@ -51,6 +51,7 @@ import {
   skippedFrames,
 } from './eval-scores';
 import { resolveInputConfig } from './config';
+import { type DirectionFigures, directionDiagnostic } from './eval-direction';
 
 export const MOTIF_EVAL_METHODS = ['a4mer', 'jepa', 'raw', 'clip'] as const;
 export type MotifEvalMethod = (typeof MOTIF_EVAL_METHODS)[number];
@@ -382,6 +383,8 @@ export interface MotifModelEvalResult {
   validation: Record<ModelView, { knnTop1: number; knnTop3: number; folds: number }>;
   split: { rule: string; trainSubjects: string[]; testSubjects: string[] };
   frames: { knnStride: number; gallery: number; queries: number };
+  /** does a token change when its segment is played backwards (eval-direction.ts), training subjects */
+  direction: DirectionFigures;
 }
 
 /**
@@ -402,6 +405,10 @@ export async function evaluateMotifModel(
   const input = readVocabulary(modelDir).input;
   const { stride, tolerance, knn, train, test } = scoringSetup({ dataset, classes, split }, input, options);
   const m = await scoreModel(modelDir, train, test, stride, tolerance, options.signal);
+  const direction = await directionDiagnostic(
+    modelDir,
+    train.map((p) => p.ds.sequence),
+  );
   const per = <T>(f: (score: MethodScore) => T) =>
     Object.fromEntries(MODEL_VIEWS.map((v) => [v, f(m[v])])) as Record<ModelView, T>;
   return {
@@ -415,5 +422,6 @@ export async function evaluateMotifModel(
       gallery: m.motifs.labels.train.length,
       queries: m.motifs.labels.test.length,
     },
+    direction,
   };
 }

@@ -9,10 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { atomsToSourceFrames, frameSegmentIds, windowAtoms } from './atoms';
+import { type AtomSegments, atomsToSourceFrames, frameSegmentIds, windowAtoms } from './atoms';
 import { assignNearest } from './kmeans';
 import type { StageConfig } from './model/config';
-import { loadStage, type StageRunner } from './onnx/run-stage';
+import { loadStage, type StageRunner, type StageWindow } from './onnx/run-stage';
 import { type A4MerSequence, preprocessSequence } from './preprocess';
 import { coverWindows } from './train-mining';
 import { readVocabulary, STAGE1_FILE, STAGE2_FILE, type A4MerVocabulary } from './vocabulary';
@@ -109,17 +109,7 @@ class Extractor implements MotifExtractor {
     const codes = t1.map((t) => assignNearest(t.tokens, v.codebook, undefined, undefined, seq.source));
     const covers = coverWindows(codes, v.patterns, v.patternSupport);
     const t2 = await this.stage2.run(
-      atomsOf.map((atoms, i) => {
-        const segmentOf = new Int32Array(atoms.count);
-        const framePos = new Float32Array(atoms.count);
-        const starts = covers[i].starts;
-        for (let a = 0, m = 0; a < atoms.count; a++) {
-          while (m + 1 < starts.length && starts[m + 1] <= a) m++;
-          segmentOf[a] = m;
-          framePos[a] = 0.5 * (atoms.starts[a] + atoms.ends[a] - 1); // the atom's centre (stage-1 segmentPos)
-        }
-        return { features: t1[i].tokens, segmentOf, framePos };
-      }),
+      atomsOf.map((atoms, i) => motifStageWindow(atoms, covers[i].starts, t1[i].tokens)),
     );
     const d2 = v.stage2.dModel;
     const out: Analysis = {
@@ -194,8 +184,36 @@ class Extractor implements MotifExtractor {
   }
 }
 
+/**
+ * Stage-2 input of a window: its atoms' stage-1 tokens grouped by motif (motif m = atoms
+ * starts[m] .. starts[m + 1] - 1), each atom at its centre time (stage 1's segmentPos).
+ */
+export function motifStageWindow(
+  atoms: AtomSegments,
+  starts: readonly number[],
+  atomTokens: Float32Array,
+): StageWindow {
+  const segmentOf = new Int32Array(atoms.count);
+  const framePos = new Float32Array(atoms.count);
+  for (let a = 0, m = 0; a < atoms.count; a++) {
+    while (m + 1 < starts.length && starts[m + 1] <= a) m++;
+    segmentOf[a] = m;
+    framePos[a] = 0.5 * (atoms.starts[a] + atoms.ends[a] - 1);
+  }
+  return { features: atomTokens, segmentOf, framePos };
+}
+
 /** Loads a model folder once for many sequences (the caller disposes it). */
 export async function loadMotifExtractor(dir: string, options: ExtractOptions = {}): Promise<MotifExtractor> {
+  const { vocabulary, stage1, stage2 } = await loadStages(dir, options);
+  return new Extractor(dir, vocabulary, stage1, stage2);
+}
+
+/** The vocabulary and both stage runners of a model folder, checked against each other (the caller disposes). */
+export async function loadStages(
+  dir: string,
+  options: ExtractOptions = {},
+): Promise<{ vocabulary: A4MerVocabulary; stage1: StageRunner; stage2: StageRunner }> {
   const vocabulary = readVocabulary(dir);
   const open = async (file: string, stage: 1 | 2): Promise<StageRunner> => {
     const path = join(dir, file);
@@ -226,7 +244,7 @@ export async function loadMotifExtractor(dir: string, options: ExtractOptions = 
     await stage1.dispose();
     throw e;
   }
-  return new Extractor(dir, vocabulary, stage1, stage2);
+  return { vocabulary, stage1, stage2 };
 }
 
 /** Atoms and motifs of one sequence in source frames (loads and frees the model). */

@@ -69,6 +69,15 @@ export function featureDimension(joints: number, velocity = false): number {
   return velocity ? 6 * joints + 5 : 3 * joints + 4;
 }
 
+/**
+ * Whether feature c (of a frame of J joints) is a rate: the root's planar velocity and yaw rate, and the
+ * velocity block. Played backwards, a clip has the same poses in reverse order and these negated.
+ */
+export function isRateFeature(c: number, joints: number): boolean {
+  const P = 3 * joints;
+  return (c >= P && c < P + 3) || c >= P + 4;
+}
+
 function inputError(source: string, problem: string): Error {
   return new Error(`A4Mer input '${source}': ${problem}`);
 }
@@ -229,7 +238,7 @@ function rate(x: Float64Array, N: number, stride: number, c: number, t: number, 
  * The `velocity` features (config.ts): rates of the 3J pose values and of the root height (feature
  * 3J + 3) of every frame, written after the 3J + 4 base features; central differences as `rate`.
  */
-function poseVelocity(f: Float32Array, N: number, D: number, J: number, fps: number): void {
+function poseVelocity(f: Float64Array, N: number, D: number, J: number, fps: number): void {
   const base = 3 * J + 4;
   for (let t = 0; t < N; t++) {
     const a = Math.max(t - 1, 0);
@@ -298,7 +307,8 @@ export function preprocessSequence(
   headingAngles(pos, N, J, ix, s, heading);
 
   const D = featureDimension(J, cfg.velocity);
-  const features = new Float32Array(N * D);
+  // float64 until the rates are taken: differences of float32-rounded poses would lose digits
+  const f64 = new Float64Array(N * D);
   for (let t = 0; t < N; t++) {
     const cs = Math.cos(heading[t]);
     const sn = Math.sin(heading[t]);
@@ -308,19 +318,20 @@ export function preprocessSequence(
       const p = (t * J + j) * 3;
       const dx = pos[p] - root[3 * t];
       const dy = pos[p + 1] - root[3 * t + 1];
-      features[o + 3 * j] = (dx * cs + dy * sn) / s;
-      features[o + 3 * j + 1] = (-dx * sn + dy * cs) / s;
-      features[o + 3 * j + 2] = (pos[p + 2] - root[3 * t + 2]) / s;
+      f64[o + 3 * j] = (dx * cs + dy * sn) / s;
+      f64[o + 3 * j + 1] = (-dx * sn + dy * cs) / s;
+      f64[o + 3 * j + 2] = (pos[p + 2] - root[3 * t + 2]) / s;
     }
     // root motion: horizontal velocity in the heading frame, yaw rate, height above the floor
     const vx = rate(root, N, 3, 0, t, cfg.fps);
     const vy = rate(root, N, 3, 1, t, cfg.fps);
-    features[o + 3 * J] = (vx * cs + vy * sn) / s;
-    features[o + 3 * J + 1] = (-vx * sn + vy * cs) / s;
-    features[o + 3 * J + 2] = rate(heading, N, 1, 0, t, cfg.fps);
-    features[o + 3 * J + 3] = (root[3 * t + 2] - floor) / s;
+    f64[o + 3 * J] = (vx * cs + vy * sn) / s;
+    f64[o + 3 * J + 1] = (-vx * sn + vy * cs) / s;
+    f64[o + 3 * J + 2] = rate(heading, N, 1, 0, t, cfg.fps);
+    f64[o + 3 * J + 3] = (root[3 * t + 2] - floor) / s;
   }
-  if (cfg.velocity) poseVelocity(features, N, D, J, cfg.fps);
+  if (cfg.velocity) poseVelocity(f64, N, D, J, cfg.fps);
+  const features = Float32Array.from(f64);
 
   const windows: A4MerWindow[] = [];
   const W = cfg.windowFrames;

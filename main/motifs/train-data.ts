@@ -9,7 +9,7 @@ import type { A4MerAtomConfig, A4MerInputConfig } from './config';
 import { buildSegmentLayout, type SegmentLayout } from './model/layout';
 import type { SegmentBatch } from './model/train-step';
 import { type A4MerInput, type A4MerSequence, preprocessSequence } from './preprocess';
-import type { A4MerTrainOptions } from './train-options';
+import { type A4MerTrainOptions, effectiveTrainOptions } from './train-options';
 
 /** One model window and its atoms. */
 export interface TrainWindow {
@@ -138,19 +138,10 @@ export function motifOfAtoms(starts: readonly number[], atoms: number): Int32Arr
 
 /**
  * Fingerprint of a training run: the sequences (source, rate, joints, frame count and an FNV-1a hash of
- * the float32 positions) and every option that changes the result (all but resume, logEvery,
- * checkpointEvery, tokenBatch and remineFinal, which only acts after the last step). A checkpoint only
- * resumes a run with the same fingerprint.
+ * the float32 positions) and every option that changes the result, defaults filled in
+ * (train-options.ts effectiveTrainOptions). A checkpoint only resumes a run with the same fingerprint.
  */
 export function trainingFingerprint(sequences: readonly A4MerSequence[], options: A4MerTrainOptions): string {
-  const {
-    resume: _r,
-    logEvery: _l,
-    checkpointEvery: _c,
-    tokenBatch: _t,
-    remineFinal: _m,
-    ...relevant
-  } = options;
   let h = 0x811c9dc5;
   const mix = (word: number): void => {
     h = Math.imul(h ^ word, 0x01000193) >>> 0;
@@ -158,7 +149,7 @@ export function trainingFingerprint(sequences: readonly A4MerSequence[], options
   const text = (s: string): void => {
     for (let i = 0; i < s.length; i++) mix(s.charCodeAt(i));
   };
-  text(JSON.stringify(relevant));
+  text(JSON.stringify(effectiveTrainOptions(options)));
   for (const s of sequences) {
     text(`${s.source}|${s.fps}|${s.frames}|${s.names.join(',')}`);
     const p = s.positions instanceof Float32Array ? s.positions : Float32Array.from(s.positions);

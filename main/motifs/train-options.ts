@@ -209,3 +209,24 @@ export function miningConfigs(c: A4MerTrainOptions): {
     families: resolveFamilyConfig(c.families),
   };
 }
+
+/**
+ * Every option that changes the trained model, with the defaults filled in: what a checkpoint's
+ * fingerprint (train-data.ts) hashes, so a checkpoint made under other defaults (an older version) is
+ * refused rather than resumed as this run. Left out: resume, logEvery, checkpointEvery, tokenBatch and
+ * remineFinal (which only acts after the last step).
+ */
+export function effectiveTrainOptions(c: A4MerTrainOptions): Record<string, unknown> {
+  const { resume: _r, logEvery: _l, checkpointEvery: _c, tokenBatch: _t, remineFinal: _m, ...relevant } = c;
+  return {
+    ...relevant,
+    input: resolveInputConfig(c.input),
+    atoms: resolveAtomConfig(c.atoms),
+    stage1: resolveStageConfig({ ...c.stage1, inputDim: 1 }),
+    stage2: resolveStageConfig({ ...c.stage2, inputDim: 1 }),
+    optim: Object.fromEntries(TRAIN_PHASES.map((p) => [p, phaseTrainConfig(c, p)])),
+    kmeans: resolveKMeansConfig(c.kmeans),
+    patterns: resolvePatternConfig(c.patterns),
+    families: resolveFamilyConfig(c.families),
+  };
+}

@@ -133,12 +133,13 @@ describe('A4Mer input: resampling', () => {
 });
 
 describe('A4Mer input: windows and normalisation', () => {
-  it('features: D = 3J + 4, pose in the heading frame, forward speed, yaw rate and height', () => {
+  it('features: D = 6J + 5 (3J + 4 without velocity), pose in the heading frame, forward speed, yaw rate and height', () => {
     // Walking a circle of radius 3 m at 0.3 rad/s, facing along the path (counter-clockwise).
     const w = 0.3;
     const circle = (t: number): [number, number] => [3 * Math.cos(w * t), 3 * Math.sin(w * t)];
     const seq = body(30 * 59 + 15, 30, circle, (t) => w * t);
-    const input = preprocessSequence(seq);
+    expect(preprocessSequence(seq).D).toBe(6 * 20 + 5);
+    const input = preprocessSequence(seq, { velocity: false });
     const D = featureDimension(J);
     expect(input.D).toBe(3 * 20 + 4);
     expect(input.frames).toBe(298); // floor(1784 / 6) + 1
@@ -181,9 +182,9 @@ describe('A4Mer input: windows and normalisation', () => {
     const back = new Float64Array(seq.positions.length);
     for (let f = 0; f < seq.frames; f++)
       back.set(seq.positions.subarray((seq.frames - 1 - f) * J * 3, (seq.frames - f) * J * 3), f * J * 3);
-    const pose = preprocessSequence(seq);
-    const fwd = preprocessSequence(seq, { velocity: true });
-    const rev = preprocessSequence({ ...seq, positions: back }, { velocity: true });
+    const pose = preprocessSequence(seq, { velocity: false });
+    const fwd = preprocessSequence(seq);
+    const rev = preprocessSequence({ ...seq, positions: back });
     expect(fwd.D).toBe(featureDimension(J, true));
     expect(fwd.D).toBe(6 * J + 5);
     expect(fwd.frames).toBe(N);
@@ -224,7 +225,14 @@ describe('A4Mer input: windows and normalisation', () => {
       expect(b.scale).toBeCloseTo(a.scale * 1.37, 5);
       expect(b.windows.length).toBe(a.windows.length);
       for (let w = 0; w < a.windows.length; w++) {
-        expect(maxAbsDiff(a.windows[w].features, b.windows[w].features)).toBeLessThan(1e-5);
+        const fa = a.windows[w].features;
+        const fb = b.windows[w].features;
+        const P = 3 * J + 4;
+        const pose = fa.map((_, i) => (i % a.D < P ? fa[i] - fb[i] : 0));
+        const rates = fa.map((_, i) => (i % a.D >= P ? fa[i] - fb[i] : 0));
+        expect(maxAbsDiff(pose, new Float32Array(fa.length))).toBeLessThan(1e-5);
+        // a rate at 5 fps is a difference of two poses over 0.4 s: input rounding x 2 x 2.5
+        expect(maxAbsDiff(rates, new Float32Array(fa.length))).toBeLessThan(5e-5);
         // trajectories reach ~50 scale units in 30 s: float32 input rounding is relative
         const tol = 1e-5 * Math.max(1, ...a.windows[w].trajectory.map(Math.abs));
         expect(maxAbsDiff(a.windows[w].trajectory, b.windows[w].trajectory)).toBeLessThan(tol);

@@ -8,6 +8,7 @@ import {
   trainEvalModel,
   type MotifEvalResult,
 } from '../../main/motifs/eval-motifs';
+import { directionDiagnostic } from '../../main/motifs/eval-direction';
 import { clipMeans, concatLevels, skippedFrames } from '../../main/motifs/eval-scores';
 import type { A4MerTrainOverrides } from '../../main/motifs/train-options';
 import { TINY_A4MER_NET } from './motif-fixtures';
@@ -157,6 +158,17 @@ describe('evaluateMotifs', () => {
     expect(r.views.levels).toEqual(result.diagnostics.a4merLevels);
     expect(r.validation.motifs).toEqual(result.validation.a4mer);
     expect(r.split.trainSubjects).toEqual(result.split.trainSubjects);
+    // the moving sequences' tokens change when played backwards, a still pose's do not
+    expect(r.direction.atoms).toBeGreaterThan(0);
+    expect(r.direction.atomReversed).toBeLessThan(1 - 1e-4);
+    const frames = 300;
+    const still = new Float32Array(frames * JOINTS.length * 3);
+    for (let t = 0; t < frames; t++) pose('squat', 1, 0, still, t * JOINTS.length * 3);
+    const seq = { source: 'still', names: JOINTS, fps: FPS, frames, positions: still };
+    const d = await directionDiagnostic(join(workDir, 'a4mer'), [seq]);
+    expect(d.atoms).toBeGreaterThan(0);
+    expect(d.atomReversed).toBeCloseTo(1, 5);
+    if (d.motifs > 0) expect(d.motifReversed).toBeCloseTo(1, 5);
     await expect(evaluateMotifModel(datasetDir, join(workDir, 'none'))).rejects.toThrow(
       /none.vocabulary\.json: not found/,
     );

@@ -15,7 +15,8 @@ import {
 } from '../../main/motifs/sequences';
 import { type A4MerTrainResult, trainA4Mer, type TrainLogRow } from '../../main/motifs/train';
 import { CHECKPOINT_FILE } from '../../main/motifs/train-checkpoint';
-import type { A4MerTrainOverrides } from '../../main/motifs/train-options';
+import { trainingFingerprint } from '../../main/motifs/train-data';
+import { type A4MerTrainOverrides, resolveTrainOptions } from '../../main/motifs/train-options';
 import { readVocabulary, VOCABULARY_FILE } from '../../main/motifs/vocabulary';
 import { TINY_A4MER_NET } from './motif-fixtures';
 import { cleanupTempDirs, SHARED_DATA, tempDir } from './fixtures';
@@ -105,6 +106,19 @@ describe('by-subject split', () => {
 });
 
 describe('A4Mer training pipeline', () => {
+  it('fingerprints the options with their defaults filled in', () => {
+    const seqs = train.map((s) => s.sequence);
+    const print = (o: A4MerTrainOverrides): string => trainingFingerprint(seqs, resolveTrainOptions(o));
+    // the defaults spelled out are the same run; another default (an older version's) is not
+    expect(print({ input: { velocity: true }, atoms: { threshold: 0.1 } })).toBe(print({}));
+    expect(print({ input: { velocity: false } })).not.toBe(print({}));
+    expect(print({ optim: { stage1: { peakLr: 5e-4 } } })).toBe(print({}));
+    expect(print({ optim: { stage1: { peakLr: 1e-3 } } })).not.toBe(print({}));
+    // options that do not change the model do not count
+    expect(print({ logEvery: 7, tokenBatch: 3, remineFinal: false })).toBe(print({}));
+    expect(print({ seed: 2 })).not.toBe(print({}));
+  });
+
   it('trains end to end, logs every step and writes the model files', async () => {
     const dir = tempDir('a4mer-train-');
     fresh = await run(dir, {});
@@ -133,17 +147,17 @@ describe('A4Mer training pipeline', () => {
 
   it('reads an older vocabulary (no velocity option) as without it; refuses a feature-size mismatch', () => {
     const raw = JSON.parse(readFileSync(join(fresh.dir, VOCABULARY_FILE), 'utf8'));
-    expect(raw.input.velocity).toBe(false);
+    const J = raw.joints.length;
+    expect([raw.input.velocity, raw.stage1.inputDim]).toEqual([true, 6 * J + 5]);
     const dir = tempDir('a4mer-vocab-');
     delete raw.input.velocity;
     writeFileSync(join(dir, VOCABULARY_FILE), JSON.stringify(raw));
-    expect(readVocabulary(dir).input.velocity).toBe(false);
-    raw.input.velocity = true;
-    writeFileSync(join(dir, VOCABULARY_FILE), JSON.stringify(raw));
-    const J = raw.joints.length;
     expect(() => readVocabulary(dir)).toThrow(
-      `${J} joints give ${6 * J + 5} features, stage1.inputDim is ${3 * J + 4}`,
+      `${J} joints give ${3 * J + 4} features, stage1.inputDim is ${6 * J + 5}`,
     );
+    raw.stage1.inputDim = 3 * J + 4; // as written before the option
+    writeFileSync(join(dir, VOCABULARY_FILE), JSON.stringify(raw));
+    expect(readVocabulary(dir).input.velocity).toBe(false);
   });
 
   it('extracts atoms and motifs that tile a test sequence in source frames', async () => {
