@@ -14,6 +14,7 @@ import { assignNearest } from './kmeans';
 import type { StageConfig } from './model/config';
 import { loadStage, type StageRunner, type StageWindow } from './onnx/run-stage';
 import { type A4MerSequence, preprocessSequence } from './preprocess';
+import { motifOfAtoms } from './train-data';
 import { coverWindows } from './train-mining';
 import { readVocabulary, STAGE1_FILE, STAGE2_FILE, type A4MerVocabulary } from './vocabulary';
 
@@ -193,14 +194,9 @@ export function motifStageWindow(
   starts: readonly number[],
   atomTokens: Float32Array,
 ): StageWindow {
-  const segmentOf = new Int32Array(atoms.count);
   const framePos = new Float32Array(atoms.count);
-  for (let a = 0, m = 0; a < atoms.count; a++) {
-    while (m + 1 < starts.length && starts[m + 1] <= a) m++;
-    segmentOf[a] = m;
-    framePos[a] = 0.5 * (atoms.starts[a] + atoms.ends[a] - 1);
-  }
-  return { features: atomTokens, segmentOf, framePos };
+  for (let a = 0; a < atoms.count; a++) framePos[a] = 0.5 * (atoms.starts[a] + atoms.ends[a] - 1);
+  return { features: atomTokens, segmentOf: motifOfAtoms(starts, atoms.count), framePos };
 }
 
 /** Loads a model folder once for many sequences (the caller disposes it). */
