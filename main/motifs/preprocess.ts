@@ -9,7 +9,8 @@ import {
 /**
  * A4Mer model input: joint positions (any rate, any skeleton; metres, world Z up) -> resampled to the
  * model rate, cut into fixed windows, normalised (root-relative pose in the heading frame, root motion,
- * body scale, optionally the pose velocity). The feature layout (D = 3J + 4, or 6J + 5) and every default are documented in config.ts.
+ * body scale, optionally the pose velocity). The feature layout (D = 3J + 4, or 6J + 5) and every
+ * default are documented in config.ts.
  */
 
 /** A joint-position sequence; the field names match main/body/motion/joint-positions.ts. */
@@ -64,7 +65,7 @@ export interface A4MerInput {
   windows: A4MerWindow[];
 }
 
-/** Feature size per frame for J joints: the pose (3J), the root motion (4), with `velocity` their rates (3J + 1). */
+/** Feature size per frame for J joints: pose (3J), root motion (4), with `velocity` the rates (3J + 1). */
 export function featureDimension(joints: number, velocity = false): number {
   return velocity ? 6 * joints + 5 : 3 * joints + 4;
 }

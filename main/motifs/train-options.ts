@@ -39,7 +39,7 @@ export interface A4MerTrainOptions {
   /** preprocessing (config.ts); stride is ignored: mining and extraction use stride = windowFrames */
   input: Partial<A4MerInputConfig>;
   atoms: Partial<A4MerAtomConfig>;
-  /** stage-1 network sizes (model/config.ts STAGE_DEFAULTS); inputDim = the feature size (3J + 4, or 6J + 5 with input.velocity) */
+  /** stage-1 network sizes (model/config.ts STAGE_DEFAULTS); inputDim = the feature size (config.ts) */
   stage1: Partial<StageSizes>;
   /** stage-2 network sizes; inputDim = stage 1's dModel */
   stage2: Partial<StageSizes>;
