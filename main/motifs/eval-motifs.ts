@@ -61,7 +61,8 @@ export interface MotifEvalOptions {
   steps?: Partial<Record<TrainPhase, number>>;
   /** training seed (both learned methods) */
   seed?: number;
-  /** further training overrides shared by a4mer and jepa (network sizes for tests); loss/steps/seed win */
+  /** further training overrides shared by a4mer and jepa (network sizes for tests); `steps` wins over
+   * their steps; seed and loss are refused (options.seed; each method's loss) */
   train?: A4MerTrainOverrides;
   /** model folders go to <workDir>/a4mer and <workDir>/jepa */
   workDir: string;
@@ -170,6 +171,11 @@ function datasetSplit(
 
 /** What training and scoring share: the dataset, its split by subject, the training options. */
 function evalSetup(datasetDir: string, options: MotifEvalOptions) {
+  // The evaluation sets these itself; one given in the overrides would be silently replaced.
+  if (options.train?.seed !== undefined)
+    throw new Error('eval motifs: the training overrides set seed; give the seed as --seed (options.seed)');
+  if (options.train?.loss !== undefined)
+    throw new Error('eval motifs: the training overrides set loss; each method sets its own (a4mer, jepa)');
   const { dataset, classes, split } = datasetSplit(datasetDir, options);
   const seed = options.seed ?? 1;
   const base: A4MerTrainOverrides = {

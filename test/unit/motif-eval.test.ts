@@ -180,6 +180,13 @@ describe('evaluateMotifs', () => {
     expect(t.dir).toBe(join(options.workDir, 'jepa'));
     const r = await evaluateMotifs(datasetDir, { ...options, resume: true });
     expect(r.methods).toEqual(result.methods);
+    // a seed or loss in the overrides would be replaced by the evaluation's: refused, not ignored
+    await expect(
+      trainEvalModel(datasetDir, 'a4mer', { ...options, train: { ...TINY, seed: 2 } }),
+    ).rejects.toThrow(/overrides set seed; give the seed as --seed/);
+    await expect(
+      evaluateMotifs(datasetDir, { ...options, train: { ...TINY, loss: 'local' } }),
+    ).rejects.toThrow(/overrides set loss/);
   }, 60_000);
 
   it('separates the two synthetic actions from raw poses', () => {
