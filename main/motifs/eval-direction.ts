@@ -15,6 +15,7 @@ import { type AtomSegments, frameSegmentIds, windowAtoms } from './atoms';
 import { type ExtractOptions, loadStages, motifStageWindow } from './extract';
 import { assignNearest } from './kmeans';
 import { type A4MerSequence, isRateFeature, preprocessSequence } from './preprocess';
+import { motifLastAtom } from './train-data';
 import { coverWindows } from './train-mining';
 
 export interface DirectionFigures {
@@ -61,7 +62,7 @@ function reversedAtoms(features: Float32Array, atoms: AtomSegments, D: number, j
 function reversedRuns(tokens: Float32Array, starts: readonly number[], n: number, d: number): Float32Array {
   const out = new Float32Array(tokens.length);
   starts.forEach((first, m) => {
-    const last = (m + 1 < starts.length ? starts[m + 1] : n) - 1;
+    const last = motifLastAtom(starts, m, n);
     for (let a = first; a <= last; a++)
       out.set(tokens.subarray((first + last - a) * d, (first + last - a + 1) * d), a * d);
   });
@@ -118,8 +119,8 @@ export async function directionDiagnostic(
         }
         const s = starts[i];
         s.forEach((first, m) => {
-          const last = (m + 1 < s.length ? s[m + 1] : n) - 1;
-          if (last > first) add('motifReversed', cosine(row(t2[i].tokens, m, d2), row(t2r[i].tokens, m, d2)));
+          if (motifLastAtom(s, m, n) > first)
+            add('motifReversed', cosine(row(t2[i].tokens, m, d2), row(t2r[i].tokens, m, d2)));
           const o = (7 * m + 3) % s.length;
           if (o !== m) add('motifOther', cosine(row(t2[i].tokens, m, d2), row(t2[i].tokens, o, d2)));
         });

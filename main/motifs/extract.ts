@@ -14,7 +14,7 @@ import { assignNearest } from './kmeans';
 import type { StageConfig } from './model/config';
 import { loadStage, type StageRunner, type StageWindow } from './onnx/run-stage';
 import { type A4MerSequence, preprocessSequence } from './preprocess';
-import { motifOfAtoms } from './train-data';
+import { motifLastAtom, motifOfAtoms } from './train-data';
 import { coverWindows } from './train-mining';
 import { readVocabulary, STAGE1_FILE, STAGE2_FILE, type A4MerVocabulary } from './vocabulary';
 
@@ -131,7 +131,7 @@ class Extractor implements MotifExtractor {
       const motifTokens = t2[i].tokens;
       const families = assignNearest(motifTokens, v.families, undefined, undefined, seq.source);
       starts.forEach((first, m) => {
-        const last = (m + 1 < starts.length ? starts[m + 1] : atoms.count) - 1;
+        const last = motifLastAtom(starts, m, atoms.count);
         out.motifs.push({
           start: src.starts[first],
           end: src.ends[last],

@@ -125,6 +125,11 @@ export function stage2Layout(layout1: SegmentLayout, motifOf: readonly Int32Arra
   return buildSegmentLayout(segmentOf, B, S1, { framePos: layout1.segmentPos });
 }
 
+/** Last atom of motif m (motif boundaries `starts` in atoms, as motifOfAtoms) of a window of `atoms` atoms. */
+export function motifLastAtom(starts: readonly number[], m: number, atoms: number): number {
+  return (m + 1 < starts.length ? starts[m + 1] : atoms) - 1;
+}
+
 /** Motif index of each atom from motif boundaries in atoms (starts[0] = 0, increasing). */
 export function motifOfAtoms(starts: readonly number[], atoms: number): Int32Array {
   const out = new Int32Array(atoms);
