@@ -66,7 +66,7 @@ export interface A4MerInput {
 }
 
 /** Feature size per frame for J joints: pose (3J), root motion (4), with `velocity` the rates (3J + 1). */
-export function featureDimension(joints: number, velocity = false): number {
+export function featureDimension(joints: number, velocity: boolean): number {
   return velocity ? 6 * joints + 5 : 3 * joints + 4;
 }
 

@@ -140,7 +140,7 @@ describe('A4Mer input: windows and normalisation', () => {
     const seq = body(30 * 59 + 15, 30, circle, (t) => w * t);
     expect(preprocessSequence(seq).D).toBe(6 * 20 + 5);
     const input = preprocessSequence(seq, { velocity: false });
-    const D = featureDimension(J);
+    const D = featureDimension(J, false);
     expect(input.D).toBe(3 * 20 + 4);
     expect(input.frames).toBe(298); // floor(1784 / 6) + 1
     expect(input.scale).toBeCloseTo(SCALE, 6);
